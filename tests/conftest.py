@@ -1,0 +1,74 @@
+"""Shared fixtures: the digits dataset and a small model trained on it (once per test session)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _datasets_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Named datasets and `digits` go to a session temp folder, never into the checkout."""
+    d = tmp_path_factory.mktemp("datasets")
+    old = os.environ.get("YOLOCLS_DATASETS")
+    os.environ["YOLOCLS_DATASETS"] = str(d)
+    yield d
+    if old is None:
+        os.environ.pop("YOLOCLS_DATASETS", None)
+    else:
+        os.environ["YOLOCLS_DATASETS"] = old
+
+
+@pytest.fixture(scope="session")
+def digits_root(_datasets_dir: Path) -> Path:
+    from yolocls.data.folder import resolve_data
+
+    return resolve_data("digits")
+
+
+def train_digits_model(root: Path, out: Path, epochs: int = 6, imgsz: int = 32, seed: int = 0) -> Path:
+    """A plain training loop (no yolocls trainer) so format tests do not depend on the trainer."""
+    import torch
+    from PIL import Image
+
+    from yolocls.data.folder import list_split
+    from yolocls.data.preprocess import preprocess
+    from yolocls.models import ClassificationModel, checkpoint_from_model, save_checkpoint
+
+    torch.manual_seed(seed)
+    paths, labels, names = list_split(root, "train")
+    x = torch.from_numpy(np.stack([preprocess(Image.open(p), imgsz) for p in paths]))
+    y = torch.tensor(labels)
+    model = ClassificationModel("yolov8n-cls.yaml", nc=len(names))
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
+    model.train()
+    g = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        for idx in torch.randperm(len(y), generator=g).split(64):
+            loss = torch.nn.functional.cross_entropy(model(x[idx]), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    model.eval()
+    model.names, model.imgsz = names, imgsz
+    model.args = {"data": str(root), "imgsz": imgsz, "epochs": epochs}
+    return save_checkpoint(checkpoint_from_model(model, epoch=epochs - 1), out)
+
+
+@pytest.fixture(scope="session")
+def digits_ckpt(digits_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A yolov8n-cls trained a few epochs on digits at imgsz 32 (val top1 is well above 0.9)."""
+    return train_digits_model(digits_root, tmp_path_factory.mktemp("digits_model") / "best.pt")
+
+
+@pytest.fixture(scope="session")
+def ultralytics_fixture() -> Path:
+    p = FIXTURES / "ultralytics" / "yolov8n-cls-digits.pt"
+    if not p.is_file():
+        pytest.skip(f"shared fixture {p} is missing (it lives in ../shared/fixtures beside the checkout)")
+    return p

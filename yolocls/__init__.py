@@ -1,0 +1,20 @@
+"""yolocls: YOLOv8-style image classification, built for deployment.
+
+`import yolocls` is deliberately light: it imports neither torch nor any optional backend; `YOLO` is
+resolved on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+__all__ = ["YOLO", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "YOLO":
+        from .engine.model import YOLO
+
+        return YOLO
+    raise AttributeError(f"module 'yolocls' has no attribute '{name}'")

@@ -1,0 +1,164 @@
+"""Command line: `yolocls MODE key=value ...` (ultralytics style) or `--key value` flags; thin by design.
+
+Every argument, its default and its help live in `cfg/default.yaml`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError, YoloclsError
+
+MODES = {
+    "train": "train a model: yolocls train data=digits model=yolov8n-cls.yaml epochs=10 imgsz=32",
+    "val": "validate a model: yolocls val model=best.pt data=digits",
+    "predict": "predict: yolocls predict model=best.pt source=images/",
+    "export": "export: yolocls export model=best.pt format=onnx (format=all for every format)",
+    "bench": "benchmark formats: yolocls bench model=best.pt format=all",
+    "info": "model summary: yolocls info model=yolov8s-cls.yaml imgsz=224",
+    "import": "import an Ultralytics checkpoint: yolocls import ultralytics SRC.pt --out OURS.pt",
+}
+DEFAULTS_FILE = Path(__file__).parent / "cfg" / "default.yaml"
+
+
+def load_defaults() -> dict[str, dict[str, Any]]:
+    return yaml.safe_load(DEFAULTS_FILE.read_text())
+
+
+def parse_value(v: str) -> Any:
+    """'true'/'false'/'none'/numbers/lists as YAML scalars; anything else stays a string."""
+    if v.lower() in ("none", "null"):
+        return None
+    try:
+        out = yaml.safe_load(v)
+    except yaml.YAMLError:
+        return v
+    return out if isinstance(out, (bool, int, float, list)) else v
+
+
+def parse_args(argv: list[str], mode: str, defaults: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], list[str]]:
+    """Parse `key=value`, `--key value`, `--key=value` and bare `--flag` into a dict; also return positionals."""
+    out: dict[str, Any] = {}
+    positional: list[str] = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a.startswith("--"):
+            key, eq, val = a[2:].partition("=")
+            if not eq:
+                nxt = argv[i + 1] if i + 1 < len(argv) else None
+                if nxt is not None and not nxt.startswith("--") and "=" not in nxt:
+                    val, i = nxt, i + 1
+                else:
+                    val = "true"
+        elif "=" in a:
+            key, _, val = a.partition("=")
+        else:
+            positional.append(a)
+            i += 1
+            continue
+        key = key.replace("-", "_")
+        if key not in defaults:
+            close = difflib.get_close_matches(key, list(defaults), n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise ConfigError(f"unknown argument '{key}' for 'yolocls {mode}'.{hint} See 'yolocls {mode} --help'")
+        out[key] = parse_value(val)
+        i += 1
+    return out, positional
+
+
+def help_text(mode: str | None, defaults: dict[str, dict[str, Any]]) -> str:
+    if mode is None:
+        lines = ["usage: yolocls MODE [key=value | --key value ...]", "", "modes:"]
+        lines += [f"  {m:<8} {d}" for m, d in MODES.items()]
+        lines += ["", "'yolocls MODE --help' lists that mode's arguments with their defaults.",
+                  "Also: yolocls-export (= yolocls export), yolocls-bench (= yolocls bench)."]
+        return "\n".join(lines)
+    lines = [f"usage: yolocls {mode} [key=value | --key value ...]", f"  {MODES[mode]}", "", "arguments:"]
+    for k, spec in defaults.items():
+        if mode in spec.get("modes", []):
+            lines.append(f"  {k + '=' + str(spec.get('default')):<32} {spec.get('help', '')}")
+    return "\n".join(lines)
+
+
+def run_mode(mode: str, args: dict[str, Any], positional: list[str]) -> int:
+    """Dispatch to the engine/bench; returns the exit code."""
+    if mode == "info":
+        from .engine.model import YOLO
+
+        YOLO(args.pop("model", "yolov8n-cls.yaml")).info(imgsz=args.get("imgsz") or 224,
+                                                           verbose=bool(args.get("detailed")))
+        return 0
+    if mode == "import":
+        from .models.ultralytics import import_cli  # lands with the Ultralytics importer
+
+        return import_cli(positional, args)
+    if mode == "bench":
+        from .bench.runner import bench_cli
+
+        return bench_cli(args)
+    if mode == "export":
+        from .engine.export_many import export_cli
+
+        return export_cli(args)
+    from .engine.model import YOLO
+
+    model = YOLO(args.pop("model", "yolov8n-cls.yaml"))
+    if mode == "train":
+        model.train(**args)
+    elif mode == "val":
+        model.val(**args)
+    elif mode == "predict":
+        for _ in model.predict(stream=True, **args):
+            pass
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    defaults = load_defaults()
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(help_text(None, defaults))
+        return 0
+    if argv[0] in ("-V", "--version", "version"):
+        from . import __version__
+
+        print(__version__)
+        return 0
+    mode = argv[0]
+    if mode not in MODES:
+        close = difflib.get_close_matches(mode, list(MODES), n=1)
+        print(f"error: unknown mode '{mode}'." + (f" Did you mean '{close[0]}'?" if close else "")
+              + f" Modes: {', '.join(MODES)}", file=sys.stderr)
+        return 2
+    if any(a in ("-h", "--help") for a in argv[1:]):
+        print(help_text(mode, defaults))
+        return 0
+    try:
+        args, positional = parse_args(argv[1:], mode, defaults)
+        return run_mode(mode, args, positional)
+    except YoloclsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def export_main(argv: list[str] | None = None) -> int:
+    """`yolocls-export --model best.pt --format onnx,openvino|all ...`"""
+    return main(["export", *(sys.argv[1:] if argv is None else argv)])
+
+
+def bench_main(argv: list[str] | None = None) -> int:
+    """`yolocls-bench --device cpu ...`"""
+    return main(["bench", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""The built-in offline dataset: scikit-learn's 1,797 real 8x8 handwritten digits as an ImageFolder.
+
+Written once as 32x32 RGB PNGs (values 0..16 scaled to 0..255, white ink on black, nearest-neighbour upscale:
+the same rendering as the Ultralytics fixture in shared/fixtures) with a deterministic, stratified 80/20
+train/val split, then reused.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+SIZE = 32
+VAL_FRACTION = 0.2
+SEED = 0
+
+
+def digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """(images uint8 N x 32 x 32 x 3, labels int N) rendered from sklearn's load_digits()."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    gray = np.round(d.images * (255.0 / 16.0)).clip(0, 255).astype(np.uint8)
+    gray = gray.repeat(SIZE // 8, axis=1).repeat(SIZE // 8, axis=2)
+    return np.repeat(gray[..., None], 3, axis=3), d.target.astype(np.int64)
+
+
+def split_indices(labels: np.ndarray) -> dict[str, np.ndarray]:
+    """Deterministic stratified split: per class, a seeded permutation, the first 20% go to val."""
+    rng = np.random.default_rng(SEED)
+    train, val = [], []
+    for c in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        n_val = int(round(len(idx) * VAL_FRACTION))
+        val.extend(idx[:n_val])
+        train.extend(idx[n_val:])
+    return {"train": np.sort(np.array(train)), "val": np.sort(np.array(val))}
+
+
+def write_digits(root: str | Path) -> Path:
+    """Write the digits ImageFolder to `root` (atomically: a temp folder renamed into place). Reused if present."""
+    root = Path(root)
+    if (root / "train").is_dir() and (root / "val").is_dir():
+        return root
+    root.parent.mkdir(parents=True, exist_ok=True)
+    images, labels = digits_arrays()
+    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
+    try:
+        for split, idx in split_indices(labels).items():
+            for c in range(10):
+                (tmp / split / str(c)).mkdir(parents=True, exist_ok=True)
+            for i in idx:
+                Image.fromarray(images[i]).save(tmp / split / str(labels[i]) / f"{i:04d}.png")
+        try:
+            os.replace(tmp, root)
+        except OSError:  # another process won the race: keep theirs
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return root

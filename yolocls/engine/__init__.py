@@ -1,0 +1,1 @@
+"""Engine: the YOLO facade, training, validation, prediction and export orchestration."""

@@ -1,0 +1,107 @@
+"""Exporter registry: a frozen spec per format plus one `export` function, registered by decorator."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import MissingDependencyError, UnknownFormatError
+
+if TYPE_CHECKING:
+    from ._context import ExportContext
+
+# Every option an exporter may honour; the facade and CLI accept exactly these.
+OPTIONS = frozenset({"imgsz", "half", "int8", "dynamic", "simplify", "opset", "batch", "workspace", "data",
+                     "fraction", "device", "optimize", "keras", "per_channel", "int8_io", "nms"})
+
+
+@dataclass(frozen=True)
+class ExporterSpec:
+    """What a format's exporter declares about itself.
+
+    name: registry name (`onnx`). title: display name. suffix: appended to the checkpoint stem, a file suffix
+    (`.onnx`) or a folder suffix (`_openvino_model`, is_dir=True). extra: the pip extra that installs it.
+    requires: importable modules the exporter needs. options: which OPTIONS it honours.
+    runs_on: platform the *runtime* needs ("any", "cuda", "macos", "edgetpu"), for the bench's status column.
+    """
+
+    name: str
+    title: str
+    suffix: str
+    is_dir: bool = False
+    extra: str | None = None
+    requires: tuple[str, ...] = ()
+    options: frozenset[str] = field(default_factory=frozenset)
+    runs_on: str = "any"
+    note: str = ""
+
+    def artifact_path(self, stem_path: Path) -> Path:
+        """`runs/.../best.pt` -> `runs/.../best.onnx` or `runs/.../best_openvino_model/`."""
+        return stem_path.with_name(stem_path.stem + self.suffix)
+
+    def missing(self) -> str | None:
+        """The first required module that is not installed, or None."""
+        for mod in self.requires:
+            if importlib.util.find_spec(mod) is None:
+                return mod
+        return None
+
+    def check_available(self) -> None:
+        mod = self.missing()
+        if mod:
+            raise MissingDependencyError(self.name, mod, self.extra)
+
+
+ExportFn = Callable[["ExportContext"], Path]
+_EXPORTERS: dict[str, tuple[ExporterSpec, ExportFn]] = {}
+
+
+def register_exporter(spec: ExporterSpec) -> Callable[[ExportFn], ExportFn]:
+    """Decorator: `@register_exporter(ExporterSpec(name="onnx", ...))` on `def export(ctx) -> Path`."""
+    unknown = spec.options - OPTIONS
+    if unknown:
+        raise ValueError(f"exporter '{spec.name}' declares unknown options {sorted(unknown)}; valid: {sorted(OPTIONS)}")
+
+    def deco(fn: ExportFn) -> ExportFn:
+        _EXPORTERS[spec.name] = (spec, fn)
+        return fn
+
+    return deco
+
+
+def exporter_names() -> list[str]:
+    """Registered export formats, built-ins in table order, then third-party ones."""
+    from ..formats import BUILTIN, load_plugins
+
+    load_plugins()
+    order = {n: i for i, n in enumerate(BUILTIN)}
+    return sorted(_EXPORTERS, key=lambda n: (order.get(n, len(order)), n))
+
+
+def get_exporter(name: str) -> tuple[ExporterSpec, ExportFn]:
+    names = exporter_names()
+    key = name.lower().strip().lstrip(".")
+    if key not in _EXPORTERS:
+        from ..formats import BUILTIN
+
+        hint = " (planned, not yet registered)" if key in BUILTIN else ""
+        raise UnknownFormatError(f"unknown export format '{name}'{hint}; valid formats: {', '.join(names)}, or 'all'")
+    return _EXPORTERS[key]
+
+
+def parse_formats(spec: str | list[str] | tuple[str, ...]) -> list[str]:
+    """'onnx,openvino' | 'all' | ['onnx'] -> validated list of names."""
+    items = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
+    if not items:
+        raise UnknownFormatError(f"no format given; valid formats: {', '.join(exporter_names())}, or 'all'")
+    if any(s.lower() == "all" for s in items):
+        return exporter_names()
+    return [get_exporter(s)[0].name for s in items]
+
+
+def spec_dict(spec: ExporterSpec) -> dict[str, Any]:
+    return {"name": spec.name, "title": spec.title, "suffix": spec.suffix, "extra": spec.extra,
+            "options": sorted(spec.options), "runs_on": spec.runs_on}

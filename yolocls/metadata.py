@@ -1,0 +1,91 @@
+"""Artifact metadata: the preprocessing contract and provenance that travel with every exported model.
+
+Plain data (no torch): runtimes read it back from wherever the format keeps it (ONNX metadata_props,
+TorchScript extra files, OpenVINO rt_info, `metadata.yaml` beside folder formats...).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import __version__
+from .data.preprocess import PREPROCESS
+
+METADATA_FILE = "metadata.yaml"
+
+
+def build_metadata(*, names: dict[int, str], imgsz: int | list[int], fmt: str, batch: int = 1,
+                   dynamic: bool = False, precision: str = "fp32", layout: str = "NCHW",
+                   quantization: dict[str, Any] | None = None, source_sha256: str | None = None,
+                   source: str | None = None, converters: dict[str, str] | None = None,
+                   provenance: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    """The metadata dict every exporter embeds. `layout` is the layout the artifact's input takes."""
+    hw = [int(imgsz), int(imgsz)] if isinstance(imgsz, int) else [int(v) for v in imgsz]
+    md: dict[str, Any] = {
+        "description": "yolocls YOLOv8 image classifier",
+        "task": "classify",
+        "format": fmt,
+        "names": {int(k): str(v) for k, v in names.items()},
+        "imgsz": hw,
+        "batch": int(batch),
+        "dynamic": bool(dynamic),
+        "stride": 32,
+        "precision": precision,
+        "quantization": quantization,
+        "preprocess": {**PREPROCESS, "layout": layout, "imgsz": hw},
+        "output": {"kind": "probabilities", "softmax_in_graph": True},
+        "source": {"checkpoint": source, "sha256": source_sha256},
+        "versions": {"yolocls": __version__, **(converters or {})},
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    if provenance:
+        md["provenance"] = provenance
+    md.update(extra)
+    return md
+
+
+def dumps(md: dict[str, Any]) -> str:
+    """Serialise as JSON (a subset of YAML, so one reader serves both)."""
+    return json.dumps(md, sort_keys=False)
+
+
+def loads(text: str | bytes) -> dict[str, Any]:
+    md = yaml.safe_load(text)
+    if not isinstance(md, dict):
+        raise ValueError("metadata is not a mapping")
+    md["names"] = {int(k): str(v) for k, v in (md.get("names") or {}).items()}
+    return md
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> Path:
+    """Write a text or bytes file atomically (temp file in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_metadata_file(folder: str | Path, md: dict[str, Any]) -> Path:
+    """`metadata.yaml` beside a folder format's files."""
+    return write_atomic(Path(folder) / METADATA_FILE, yaml.safe_dump(md, sort_keys=False))
+
+
+def read_metadata_file(folder: str | Path) -> dict[str, Any]:
+    p = Path(folder) / METADATA_FILE
+    if not p.is_file():
+        raise FileNotFoundError(f"'{p}' is missing: the artifact has no yolocls metadata; re-export it with yolocls")
+    return loads(p.read_text())

@@ -1,0 +1,126 @@
+"""Safe `.pt` checkpoints: only tensors, numbers, strings, lists and dicts, loaded with weights_only=True.
+
+A checkpoint dict holds: `model` (state dict, fp32), `yaml` (the model config dict), `names` ({index: name}),
+`imgsz`, `train_args`, `epoch`, `best_fitness`, `date`, `version`, and while training `optimizer`,
+`scheduler`, `ema` (state dict), `updates`, `rng`. Optional `provenance` records where it came from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .. import __version__
+from ..errors import CheckpointError
+from .classify import ClassificationModel
+
+FORMAT_TAG = "yolocls-checkpoint-v1"
+
+
+def save_checkpoint(ckpt: dict[str, Any], path: str | Path) -> Path:
+    """Write `ckpt` atomically: a temp file in the same folder, fsync, then rename over `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ckpt = {"format": FORMAT_TAG, "version": __version__,
+            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), **ckpt}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(ckpt, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def is_ultralytics_checkpoint(path: str | Path) -> bool:
+    """True when the pickle inside `path` names Ultralytics classes (a whole pickled Ultralytics model)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            pkl = next((n for n in z.namelist() if n.endswith("data.pkl")), None)
+            return pkl is not None and b"ultralytics" in z.read(pkl)
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Load a yolocls checkpoint with `torch.load(weights_only=True)`; never unpickles arbitrary objects.
+
+    Ultralytics checkpoints are converted on the fly by `yolocls.models.ultralytics` when it is available.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint '{path}' does not exist; check the path, or train one with "
+                              f"'yolocls train data=digits model=yolov8n-cls.yaml'")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"checkpoint '{path}' is empty (0 bytes); re-save or re-download it")
+    if is_ultralytics_checkpoint(path):
+        try:
+            from .ultralytics import convert_ultralytics_checkpoint
+        except ImportError:  # the importer lands separately
+            raise CheckpointError(f"'{path}' is an Ultralytics checkpoint, which this yolocls cannot import yet") from None
+        return convert_ultralytics_checkpoint(path)
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise CheckpointError(
+            f"refused to load '{path}': its pickle names objects beyond tensors and plain data, so loading it "
+            f"could run code ({str(e).splitlines()[0][:200]}). Only yolocls checkpoints (and Ultralytics ones, "
+            f"through the restricted importer) are accepted") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as e:
+        raise CheckpointError(f"'{path}' is not a readable checkpoint (truncated or another file type?): {e}") from None
+    if not isinstance(ckpt, dict) or "model" not in ckpt or "yaml" not in ckpt:
+        raise CheckpointError(f"'{path}' is a PyTorch file but not a yolocls checkpoint (no 'model'/'yaml' keys); "
+                              f"to reuse its weights use YOLO('yolov8n-cls.yaml').load('{path}')")
+    return ckpt
+
+
+def model_from_checkpoint(ckpt: dict[str, Any], use_ema: bool = True) -> ClassificationModel:
+    """Rebuild the model of `ckpt` with its weights (EMA weights when present), in fp32 eval mode."""
+    model = ClassificationModel(ckpt["yaml"])
+    state = ckpt.get("ema") if use_ema and ckpt.get("ema") else ckpt["model"]
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    model.names = {int(k): str(v) for k, v in (ckpt.get("names") or model.names).items()}
+    model.args = dict(ckpt.get("train_args") or {})
+    model.imgsz = int(ckpt.get("imgsz") or model.args.get("imgsz") or 224)
+    return model.eval()
+
+
+def checkpoint_from_model(model: ClassificationModel, **extra: Any) -> dict[str, Any]:
+    """The plain-data checkpoint dict of `model` (weights in fp32), plus `extra` keys."""
+    return {
+        "model": {k: v.detach().float().cpu().clone() if v.is_floating_point() else v.cpu().clone()
+                  for k, v in model.state_dict().items()},
+        "yaml": model.yaml,
+        "names": dict(model.names),
+        "imgsz": int(getattr(model, "imgsz", 224)),
+        "train_args": dict(getattr(model, "args", {}) or {}),
+        **extra,
+    }
+
+
+def transfer_weights(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> tuple[int, int]:
+    """Copy every tensor of `state` whose name and shape match into `model`. Returns (transferred, total)."""
+    own = model.state_dict()
+    matched = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape}
+    model.load_state_dict(matched, strict=False)
+    return len(matched), len(own)
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -1,0 +1,127 @@
+"""`ClassificationModel`: a YOLOv8-cls network built from its config dict."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..errors import ConfigError
+from .blocks import BLOCKS, C2f, Classify, Conv
+from .config import load_model_cfg
+
+
+def make_divisible(x: float, divisor: int = 8) -> int:
+    return int(math.ceil(x / divisor) * divisor)
+
+
+def check_imgsz(imgsz: int, stride: int = 32) -> int:
+    """Round imgsz up to a multiple of `stride`, warning when it changes."""
+    imgsz = int(imgsz)
+    if imgsz < 1:
+        raise ConfigError(f"imgsz={imgsz} must be a positive integer (a multiple of {stride}, e.g. 224)")
+    new = make_divisible(imgsz, stride)
+    if new != imgsz:
+        warnings.warn(f"imgsz={imgsz} is not a multiple of stride {stride}; using imgsz={new}", stacklevel=2)
+    return new
+
+
+def parse_layers(cfg: dict[str, Any], ch: int) -> nn.Sequential:
+    """Build the layers of `cfg` (backbone + head) at its scale, for `ch` input channels."""
+    depth, width, max_ch = 1.0, 1.0, float("inf")
+    if cfg.get("scales"):
+        depth, width, max_ch = cfg["scales"][cfg["scale"]]
+    depth, width = cfg.get("depth_multiple", depth), cfg.get("width_multiple", width)
+    nc = int(cfg["nc"])
+    layers, c_prev = [], ch
+    for i, (f, n, name, args) in enumerate(cfg["backbone"] + cfg.get("head", [])):
+        if f != -1:
+            raise ConfigError(f"layer {i} takes input from {f}: classification models are sequential (from = -1)")
+        block = BLOCKS.get(name)
+        if block is None:
+            raise ConfigError(
+                f"layer {i} uses block '{name}', which yolocls does not have; supported: {', '.join(BLOCKS)}"
+            )
+        args = [nc if a == "nc" else a for a in args]
+        n_ = max(round(n * depth), 1) if n > 1 else n
+        if block is Classify:
+            kwargs = {"dropout": float(cfg.get("dropout", 0.0))}
+            m, c2 = Classify(c_prev, args[0], **kwargs), args[0]
+        else:
+            c2 = make_divisible(min(args[0], max_ch) * width, 8)
+            if block is C2f:
+                m = C2f(c_prev, c2, n_, *args[1:])
+            else:
+                m = nn.Sequential(*(block(c_prev, c2, *args[1:]) for _ in range(n_))) if n_ > 1 else block(
+                    c_prev, c2, *args[1:])
+        m.i, m.type, m.np = i, name, sum(p.numel() for p in m.parameters())  # type: ignore[assignment]
+        layers.append(m)
+        c_prev = c2
+    return nn.Sequential(*layers)
+
+
+class ClassificationModel(nn.Module):
+    """YOLOv8 classification network.
+
+    Args:
+        cfg: built-in name (`yolov8n-cls.yaml`), YAML path, or config dict.
+        ch: input channels (overrides the YAML's `ch`).
+        nc: number of classes (overrides the YAML's `nc`).
+    """
+
+    stride = 32
+
+    def __init__(self, cfg: str | Path | dict[str, Any] = "yolov8n-cls.yaml", ch: int | None = None,
+                 nc: int | None = None):
+        super().__init__()
+        self.yaml = load_model_cfg(cfg)
+        if ch is not None:
+            self.yaml["ch"] = int(ch)
+        if nc is not None:
+            self.yaml["nc"] = int(nc)
+        self.yaml.setdefault("ch", 3)
+        self.model = parse_layers(self.yaml, self.yaml["ch"])
+        self.names: dict[int, str] = {i: str(i) for i in range(self.yaml["nc"])}
+        self._init_bn()
+
+    def _init_bn(self) -> None:
+        # BatchNorm eps/momentum come from the config (PyTorch's defaults unless an imported model says otherwise).
+        eps, momentum = float(self.yaml.get("bn_eps", 1e-5)), float(self.yaml.get("bn_momentum", 0.1))
+        for m in self.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.eps, m.momentum = eps, momentum
+
+    @property
+    def nc(self) -> int:
+        return int(self.yaml["nc"])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+    def fuse(self) -> ClassificationModel:
+        """Fold every BatchNorm into its convolution (inference only; outputs unchanged within 1e-5)."""
+        for m in self.modules():
+            if isinstance(m, Conv) and hasattr(m, "bn"):
+                m.conv = fuse_conv_and_bn(m.conv, m.bn)
+                delattr(m, "bn")
+                m.forward = m.forward_fused  # type: ignore[method-assign]
+        return self
+
+    @property
+    def is_fused(self) -> bool:
+        return not any(isinstance(m, nn.BatchNorm2d) for m in self.modules())
+
+
+def fuse_conv_and_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
+    """Return a Conv2d with bias that computes bn(conv(x))."""
+    fused = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
+                      conv.dilation, conv.groups, bias=True).requires_grad_(False).to(conv.weight.device)
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    fused.weight.copy_(conv.weight * scale.view(-1, 1, 1, 1))
+    b = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
+    fused.bias.copy_((b - bn.running_mean) * scale + bn.bias)
+    return fused

@@ -1,0 +1,103 @@
+"""The runtime contract: artifact -> `predict(NCHW float32 batch) -> (N, nc) probabilities`.
+
+Never imports torch (except the pt/torchscript backends), so deployed artifacts run without PyTorch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..errors import ShapeError
+
+
+class Runtime:
+    """Base class of every format runtime.
+
+    Subclasses set `name`, `suffixes` (file suffixes like `.onnx`, or folder suffixes like `_openvino_model`),
+    `extra`, and implement `load()` (set `self.metadata`) and `forward(x)`. `forward` receives exactly the
+    batch the artifact accepts, always NCHW float32 in [0, 1]; a runtime whose graph takes NHWC transposes
+    inside `forward`. `predict` validates shapes and splits a batch across a static-batch artifact.
+    """
+
+    name: ClassVar[str] = ""
+    suffixes: ClassVar[tuple[str, ...]] = ()
+    extra: ClassVar[str | None] = None
+
+    def __init__(self, path: str | Path, device: str = "cpu", **options: Any):
+        self.path = Path(path)
+        self.device = str(device)
+        self.options = options
+        self.metadata: dict[str, Any] = {}
+        self.load()
+
+    # --- to implement -------------------------------------------------------------------------------------
+    def load(self) -> None:
+        raise NotImplementedError
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    # --- shared ---------------------------------------------------------------------------------------------
+    @classmethod
+    def matches(cls, path: Path) -> bool:
+        """True when `path` looks like this runtime's artifact (by suffix; folders by name suffix)."""
+        name = path.name.rstrip("/")
+        return any(name.endswith(s) for s in cls.suffixes)
+
+    @property
+    def names(self) -> dict[int, str]:
+        return self.metadata.get("names") or {}
+
+    @property
+    def imgsz(self) -> int:
+        return int((self.metadata.get("imgsz") or [224])[0])
+
+    @property
+    def batch(self) -> int:
+        return int(self.metadata.get("batch") or 1)
+
+    @property
+    def dynamic(self) -> bool:
+        return bool(self.metadata.get("dynamic"))
+
+    @property
+    def precision(self) -> str:
+        """The precision that actually ran (a runtime may override, e.g. OpenVINO's bf16)."""
+        return str(self.metadata.get("precision", "fp32"))
+
+    def version(self) -> str:
+        """The runtime package's version (for reports)."""
+        return ""
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """NCHW float32 batch in [0, 1] -> (N, nc) float32 probabilities."""
+        x = np.asarray(x, dtype=np.float32)
+        if x.ndim == 3:
+            x = x[None]
+        if x.ndim != 4 or x.shape[1] != 3:
+            raise ShapeError(f"{self.name} runtime expects an NCHW float32 batch (N, 3, H, W); got shape {x.shape}")
+        hw = tuple(self.metadata.get("imgsz") or (x.shape[2], x.shape[3]))
+        if not self.dynamic and tuple(x.shape[2:]) != hw:
+            raise ShapeError(f"artifact '{self.path}' accepts images of {hw[0]}x{hw[1]} only (static shape); got "
+                             f"{x.shape[2]}x{x.shape[3]}. Predict with imgsz={hw[0]} or re-export with that imgsz")
+        b = self.batch
+        if self.dynamic or x.shape[0] == b:
+            return np.asarray(self.forward(np.ascontiguousarray(x)), dtype=np.float32)
+        # Static batch: run in chunks of `b`, padding the last one.
+        out = []
+        for i in range(0, x.shape[0], b):
+            chunk = x[i:i + b]
+            n = chunk.shape[0]
+            if n < b:
+                chunk = np.concatenate([chunk, np.zeros((b - n, *chunk.shape[1:]), np.float32)])
+            out.append(np.asarray(self.forward(np.ascontiguousarray(chunk)), dtype=np.float32)[:n])
+        return np.concatenate(out)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.predict(x)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}('{self.path}', device='{self.device}', precision='{self.precision}')"

@@ -1,0 +1,60 @@
+"""Runtime registry: runtime classes registered by format name, and artifact -> runtime detection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..errors import UnknownFormatError
+from ._base import Runtime
+
+_RUNTIMES: dict[str, type[Runtime]] = {}
+
+
+def register_runtime(cls: type[Runtime]) -> type[Runtime]:
+    """Class decorator: `@register_runtime class OnnxRuntime(Runtime): name = "onnx"; suffixes = (".onnx",)`."""
+    if not cls.name:
+        raise ValueError(f"runtime {cls.__name__} has no name")
+    _RUNTIMES[cls.name] = cls
+    return cls
+
+
+def runtime_names() -> list[str]:
+    from ..formats import BUILTIN, load_plugins
+
+    load_plugins()
+    order = {n: i for i, n in enumerate(BUILTIN)}
+    return sorted(_RUNTIMES, key=lambda n: (order.get(n, len(order)), n))
+
+
+def get_runtime(name: str) -> type[Runtime]:
+    names = runtime_names()
+    if name not in _RUNTIMES:
+        raise UnknownFormatError(f"no runtime registered for format '{name}'; registered: {', '.join(names)}")
+    return _RUNTIMES[name]
+
+
+def detect_format(path: str | Path) -> str:
+    """The format name of an artifact, from its suffix or folder layout."""
+    p = Path(path)
+    runtime_names()
+    # Longest suffix first, so '_int8.tflite'-style suffixes beat '.tflite' if a plugin declares one.
+    candidates = sorted(((s, n) for n, c in _RUNTIMES.items() for s in c.suffixes), key=lambda t: -len(t[0]))
+    name = p.name.rstrip("/")
+    for suffix, fmt in candidates:
+        if name.endswith(suffix) and _RUNTIMES[fmt].matches(p):
+            return fmt
+    known = ", ".join(sorted({s for s, _ in candidates}))
+    raise UnknownFormatError(f"'{path}' is not an artifact any registered runtime recognises (known suffixes: {known})")
+
+
+def load_runtime(path: str | Path, device: str = "cpu", fmt: str | None = None, **options: Any) -> Runtime:
+    """Load an artifact with the runtime of its format (detected from the path unless `fmt` is given)."""
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"artifact '{p}' does not exist")
+    return get_runtime(fmt or detect_format(p))(p, device=device, **options)
+
+
+RuntimeFactory = Callable[..., Runtime]

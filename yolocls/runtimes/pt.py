@@ -1,0 +1,55 @@
+"""The PyTorch checkpoint as a runtime: the reference every other format is compared with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._base import Runtime
+from ._registry import register_runtime
+
+
+@register_runtime
+class PyTorchRuntime(Runtime):
+    name = "pt"
+    suffixes = (".pt", ".pth")
+
+    def __init__(self, path: str | Path | None = None, device: str = "cpu", model: Any = None, **options: Any):
+        self._model = model  # an in-memory ClassificationModel (training's validation) instead of a file
+        super().__init__(path or "<memory>", device=device, **options)
+
+    def load(self) -> None:
+        import torch
+
+        from ..metadata import build_metadata
+        from ..models import load_checkpoint, model_from_checkpoint
+
+        self.torch = torch
+        model = self._model
+        if model is None:
+            model = model_from_checkpoint(load_checkpoint(self.path))
+        self.model = model.to(self.torch_device).eval()
+        self.metadata = build_metadata(names=model.names, imgsz=int(getattr(model, "imgsz", 224)), fmt="pt",
+                                       dynamic=True, converters={"torch": torch.__version__})
+        self.metadata["imgsz"] = None  # any multiple of 32 works
+
+    @property
+    def torch_device(self) -> str:
+        d = self.device
+        if d.isdigit():
+            return f"cuda:{d}"
+        return d
+
+    @property
+    def imgsz(self) -> int:
+        return int(getattr(self.model, "imgsz", 224))
+
+    def version(self) -> str:
+        return self.torch.__version__
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        with self.torch.inference_mode():
+            y = self.model(self.torch.from_numpy(x).to(self.torch_device))
+        return y.float().cpu().numpy()

@@ -1,0 +1,35 @@
+"""TorchScript backend (needs torch, nothing else)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import metadata as md_io
+from ._base import Runtime
+from ._registry import register_runtime
+
+
+@register_runtime
+class TorchScriptRuntime(Runtime):
+    name = "torchscript"
+    suffixes = (".torchscript", ".torchscript.pt")
+
+    def load(self) -> None:
+        import torch
+
+        self.torch = torch
+        extra = {"metadata.json": ""}
+        dev = f"cuda:{self.device}" if self.device.isdigit() else self.device
+        self.module = torch.jit.load(str(self.path), map_location=dev, _extra_files=extra).eval()
+        self.dev = dev
+        if not extra["metadata.json"]:
+            raise ValueError(f"'{self.path}' has no yolocls metadata extra file; re-export it with yolocls")
+        self.metadata = md_io.loads(extra["metadata.json"])
+        self.dtype = torch.float16 if self.metadata.get("precision") == "fp16" else torch.float32
+
+    def version(self) -> str:
+        return self.torch.__version__
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        with self.torch.inference_mode():
+            return self.module(self.torch.from_numpy(x).to(self.dev, self.dtype)).float().cpu().numpy()
