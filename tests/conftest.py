@@ -72,3 +72,31 @@ def ultralytics_fixture() -> Path:
     if not p.is_file():
         pytest.skip(f"shared fixture {p} is missing (it lives in ../shared/fixtures beside the checkout)")
     return p
+
+
+@pytest.fixture(scope="session")
+def digits_val(digits_root: Path) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """The whole digits val split, preprocessed at imgsz 32: (x NCHW float32, labels, names)."""
+    from PIL import Image
+
+    from yolocls.data.folder import list_split
+    from yolocls.data.preprocess import preprocess
+
+    paths, labels, names = list_split(digits_root, "val")
+    return np.stack([preprocess(Image.open(p), 32) for p in paths]), np.array(labels), names
+
+
+@pytest.fixture(scope="session")
+def digits_ref(digits_ckpt: Path, digits_val) -> np.ndarray:
+    """The .pt's probabilities on the val split: the parity reference."""
+    from yolocls.runtimes import load_runtime
+
+    return load_runtime(digits_ckpt).predict(digits_val[0])
+
+
+@pytest.fixture
+def ckpt_copy(digits_ckpt: Path, tmp_path: Path) -> Path:
+    """The trained checkpoint copied into this test's folder, so its artifacts land there."""
+    import shutil
+
+    return Path(shutil.copy(digits_ckpt, tmp_path / "best.pt"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ def build_metadata(*, names: dict[int, str], imgsz: int | list[int], fmt: str, b
         "output": {"kind": "probabilities", "softmax_in_graph": True},
         "source": {"checkpoint": source, "sha256": source_sha256},
         "versions": {"yolocls": __version__, **(converters or {})},
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     if provenance:
         md["provenance"] = provenance

@@ -6,8 +6,13 @@ import torch
 
 from yolocls import YOLO
 from yolocls.errors import CheckpointError
-from yolocls.models import (ClassificationModel, checkpoint_from_model, load_checkpoint, model_from_checkpoint,
-                            save_checkpoint)
+from yolocls.models import (
+    ClassificationModel,
+    checkpoint_from_model,
+    load_checkpoint,
+    model_from_checkpoint,
+    save_checkpoint,
+)
 
 
 def _model(nc=10):

@@ -83,9 +83,10 @@ class ExportContext:
         key = f"calib{max_images}"
         if key in self._cache:
             return self._cache[key]
+        from PIL import Image
+
         from ..data.folder import list_split, resolve_data
         from ..data.preprocess import preprocess
-        from PIL import Image
 
         data = self.opts.data
         if not data:

@@ -1,7 +1,12 @@
 """Models: YOLOv8-cls blocks, YAML configs at scales n/s/m/l/x, profiling and safe checkpoints."""
 
-from .checkpoint import (checkpoint_from_model, load_checkpoint, model_from_checkpoint, save_checkpoint,
-                         transfer_weights)
+from .checkpoint import (
+                         checkpoint_from_model,
+                         load_checkpoint,
+                         model_from_checkpoint,
+                         save_checkpoint,
+                         transfer_weights,
+)
 from .classify import ClassificationModel, check_imgsz
 from .profile import count_flops, count_params, model_info
 

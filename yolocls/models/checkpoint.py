@@ -12,7 +12,7 @@ import os
 import pickle
 import tempfile
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ def save_checkpoint(ckpt: dict[str, Any], path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     ckpt = {"format": FORMAT_TAG, "version": __version__,
-            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), **ckpt}
+            "date": datetime.now(UTC).isoformat(timespec="seconds"), **ckpt}
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:

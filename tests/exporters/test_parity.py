@@ -1,0 +1,48 @@
+"""The CI parity checks: every registered format, exported from the digits model, loaded back through its
+runtime and compared with the .pt on the whole digits val split (tolerances in yolocls.bench.parity)."""
+
+from __future__ import annotations
+
+import pytest
+
+from yolocls import YOLO
+from yolocls.bench.parity import assert_parity
+from yolocls.exporters._registry import exporter_names, get_exporter
+from yolocls.runtimes import load_runtime
+
+# (format, export options, precision class). Add a row for each new format; the guard test below fails
+# when a registered format has none. Keep each group's rows under its own comment line.
+CASES = [
+    # --- core formats
+    ("torchscript", {}, "fp32"),
+    ("onnx", {}, "fp32"),
+    ("onnx", {"dynamic": True}, "fp32"),
+    # --- openvino
+    # --- TensorFlow family
+    # --- paddle / ncnn / coreml / engine
+]
+
+
+def _skip_if_platform_cannot_run(fmt: str) -> None:
+    spec = get_exporter(fmt)[0]
+    if spec.runs_on != "any":
+        pytest.skip(f"{fmt} runtime needs {spec.runs_on}, which this machine does not have")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("fmt", "kwargs", "precision"), CASES, ids=[f"{c[0]}-{c[2]}{'-dyn' if c[1].get('dynamic') else ''}"
+                                                                     for c in CASES])
+def test_artifact_matches_pt_on_digits_val(fmt, kwargs, precision, ckpt_copy, digits_val, digits_ref):
+    _skip_if_platform_cannot_run(fmt)
+    x, labels, names = digits_val
+    path = YOLO(ckpt_copy).export(format=fmt, **kwargs)
+    rt = load_runtime(path)
+    assert rt.names == names and rt.imgsz == 32
+    assert_parity(rt.predict(x), digits_ref, labels, precision=precision, fmt=f"{fmt}{kwargs or ''}",
+                  names=[names[i] for i in labels])
+
+
+def test_every_registered_format_has_a_parity_case():
+    covered = {c[0] for c in CASES}
+    missing = [f for f in exporter_names() if f not in covered]
+    assert not missing, f"registered formats without a parity test: {missing}; add rows to CASES"

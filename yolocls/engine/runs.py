@@ -1,0 +1,24 @@
+"""Run folders: runs/classify/{train,val,predict}N/ unless project/name say otherwise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def increment_path(path: str | Path, exist_ok: bool = False) -> Path:
+    """`runs/classify/train` -> itself if free (or exist_ok), else train2, train3, ..."""
+    path = Path(path)
+    if exist_ok or not path.exists():
+        return path
+    n = 2
+    while (p := path.with_name(f"{path.name}{n}")).exists():
+        n += 1
+    return p
+
+
+def run_dir(mode: str, project: str | Path | None = None, name: str | None = None, exist_ok: bool = False,
+            mkdir: bool = True) -> Path:
+    d = increment_path(Path(project or "runs/classify") / (name or mode), exist_ok=exist_ok)
+    if mkdir:
+        d.mkdir(parents=True, exist_ok=True)
+    return d
