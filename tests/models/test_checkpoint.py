@@ -51,7 +51,7 @@ def test_failed_save_keeps_previous_checkpoint(tmp_path):
         def __reduce__(self):
             raise RuntimeError("boom")
 
-    with pytest.raises(Exception):
+    with pytest.raises(RuntimeError, match="boom"):
         save_checkpoint({"model": {}, "yaml": {}, "bad": Unsaveable()}, p)
     assert p.read_bytes() == before and sorted(os.listdir(tmp_path)) == ["last.pt"]
 

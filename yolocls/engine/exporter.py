@@ -134,7 +134,8 @@ def export_model(model: Any, fmt: str, *, source: str | Path | None = None, sour
         p.requires_grad_(False)
     md = build_metadata(names=model.names, imgsz=opts.imgsz, fmt=spec.name, batch=opts.batch,
                         dynamic=opts.dynamic, precision=opts.precision, source=stem.name,
-                        source_sha256=source_sha256, provenance=provenance)
+                        source_sha256=source_sha256, provenance=provenance,
+                        data=(getattr(model, "args", None) or {}).get("data"))  # val's default dataset
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix=f"yolocls-{spec.name}-") as work:
         # Write beside the final path (same filesystem) so the last step is an atomic rename.
