@@ -167,7 +167,8 @@ def _our_config(yaml: dict[str, Any], rec: Record, state: dict[str, torch.Tensor
     if head in state:  # the weights are the truth when a fine-tune changed nc
         cfg["nc"] = int(state[head].shape[0])
     bns = [m for _, m in modules(rec) if m.name == "BatchNorm2d"]
-    settings = {(float(m.get("eps", 1e-5)), float(m.get("momentum") or 0.1)) for m in bns}
+    settings = {(float(m.get("eps", 1e-5)), 0.1 if m.get("momentum", 0.1) is None else float(m.get("momentum")))
+                for m in bns}
     if len(settings) > 1:
         raise CheckpointError(f"'{path}' uses several BatchNorm settings {sorted(settings)}; yolocls models use one")
     if settings:
@@ -205,8 +206,9 @@ def convert_ultralytics_checkpoint(path: str | Path) -> dict[str, Any]:
     state = state_dict(rec)
     try:
         model = ClassificationModel(_our_config(rec.get("yaml"), rec, state, path))
-    except ConfigError as e:
-        raise CheckpointError(f"'{path}': its embedded YAML does not build a yolocls model: {e}") from None
+    except (ConfigError, TypeError, ValueError, IndexError, KeyError) as e:
+        raise CheckpointError(f"'{path}': its embedded YAML does not build a yolocls model ({e}); yolocls imports "
+                              f"only {SUPPORTED}") from None
     _check_structure(model, rec, path)
     try:
         model.load_state_dict(state, strict=True)
