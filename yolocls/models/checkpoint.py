@@ -45,12 +45,19 @@ def save_checkpoint(ckpt: dict[str, Any], path: str | Path) -> Path:
 
 
 def is_ultralytics_checkpoint(path: str | Path) -> bool:
-    """True when the pickle inside `path` names Ultralytics classes (a whole pickled Ultralytics model)."""
+    """True when the pickle inside `path` names Ultralytics classes (a whole pickled Ultralytics model).
+
+    Only the globals the pickle names count (read with pickletools, nothing runs): the word in a string, such as
+    a data path or the provenance of an imported checkpoint, does not make a file an Ultralytics checkpoint.
+    """
+    from .safe_unpickle import pickle_globals
+
     try:
         with zipfile.ZipFile(path) as z:
             pkl = next((n for n in z.namelist() if n.endswith("data.pkl")), None)
-            return pkl is not None and b"ultralytics" in z.read(pkl)
-    except (zipfile.BadZipFile, OSError):
+            data = z.read(pkl) if pkl is not None else b""
+            return b"ultralytics" in data and any(g.startswith("ultralytics.") for g in pickle_globals(data))
+    except (zipfile.BadZipFile, OSError, ValueError):
         return False
 
 
