@@ -70,6 +70,17 @@ def test_stream_yields_lazily_and_holds_no_decoded_files(digits_yolo, known_digi
     assert [r.probs.top1 for r in rest] == [i % 10 for i in range(1, 12)]
 
 
+def test_leaving_a_stream_early_stops_the_decoding_threads(digits_yolo, known_digits, tmp_path):
+    for i in range(30):
+        shutil.copy(known_digits[i % 10], tmp_path / f"{i:02d}.png")
+    gen = digits_yolo.predict(tmp_path, stream=True, batch=2, workers=2, verbose=False)
+    for r in gen:
+        assert r.probs.top1 == 0
+        break
+    gen.close()
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("yolocls-")]
+
+
 def test_decoding_runs_ahead_by_a_bounded_amount_even_on_an_endless_source():
     seen = []
     lock = threading.Lock()
@@ -144,7 +155,7 @@ def test_cli_prints_a_line_per_image_and_saves_readable_annotated_images(digits_
         assert np.abs(drawn[150:, 200:] - plain[150:, 200:]).mean() < 3  # the rest is the photo
         label = (run / "labels" / f"digit{c}.txt").read_text().splitlines()
         assert len(label) == 5 and label[0].split()[1] == str(c) and float(label[0].split()[0]) > 0.5
-    assert main(args[:3]) == 0 and not (tmp_path / "runs" / "classify" / "predict2").exists()
+    assert main([*args[:3], "stream=True"]) == 0 and not (tmp_path / "runs" / "classify" / "predict2").exists()
     assert main([*args[:3], "save=True"]) == 0 and (tmp_path / "runs" / "classify" / "predict2").is_dir()
 
 

@@ -149,7 +149,7 @@ def _batches(it: Iterator[Prepared], n: int) -> Iterator[list[Prepared]]:
 
 
 def _run(runtime: Any, src: Source, imgsz: int, o: PredictOptions) -> Iterator[Results]:
-    names = runtime.names
+    names = {int(k): str(v) for k, v in (runtime.names or {}).items()}  # artifact metadata may key by str
     keep = o.save or o.show
     save_dir = run_dir("predict", o.project, o.name, o.exist_ok) if (o.save or o.save_txt) else None
     outputs = _Outputs(save_dir, o.save, o.save_txt)
@@ -187,6 +187,7 @@ def _run(runtime: Any, src: Source, imgsz: int, o: PredictOptions) -> Iterator[R
                     r.show()
                 yield r
     finally:
+        prepared.close()  # stops the decoding threads when the caller leaves a stream early
         outputs.close()
     if o.verbose:
         print(_summary(totals / max(1, n_ok), count, time.perf_counter() - t_start, (o.batch, 3, imgsz, imgsz),
