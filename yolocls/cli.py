@@ -114,6 +114,7 @@ def run_mode(mode: str, args: dict[str, Any], positional: list[str]) -> int:
     elif mode == "val":
         model.val(**args)
     elif mode == "predict":
+        args.pop("stream", None)  # the CLI always streams
         for _ in model.predict(stream=True, **args):
             pass
     return 0

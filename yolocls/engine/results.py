@@ -1,0 +1,176 @@
+"""`Results` (one per image) and `Probs` (its class probabilities), the objects `YOLO.predict` returns.
+
+Images are RGB everywhere: `orig_img` and `plot()` are HWC uint8 RGB NumPy arrays (Ultralytics returns BGR).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from .annotate import draw_text_block
+
+
+class Probs:
+    """Class probabilities of one image: `data` (nc,) float32, `top1`, `top5`, `top1conf`, `top5conf`."""
+
+    __slots__ = ("data", "_top5")
+
+    def __init__(self, data: np.ndarray):
+        self.data = np.asarray(data, dtype=np.float32)
+        self._top5: list[int] | None = None
+
+    @property
+    def top1(self) -> int:
+        """Index of the most likely class."""
+        return int(self.data.argmax())
+
+    @property
+    def top5(self) -> list[int]:
+        """Indices of the five most likely classes, most likely first (fewer when nc < 5)."""
+        if self._top5 is None:
+            self._top5 = [int(i) for i in np.argsort(-self.data, kind="stable")[:5]]
+        return self._top5
+
+    @property
+    def top1conf(self) -> float:
+        return float(self.data[self.top1])
+
+    @property
+    def top5conf(self) -> np.ndarray:
+        return self.data[self.top5]
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        return f"Probs(top1={self.top1}, top1conf={self.top1conf:.4f}, top5={self.top5}, nc={len(self.data)})"
+
+
+ImageLike = np.ndarray | Image.Image
+
+
+class Results:
+    """The prediction for one image.
+
+    Args:
+        orig_img: the input image (HWC uint8 RGB array or PIL image), or a zero-argument callable returning it (the
+            predictor passes one for files, so results do not hold every decoded image in memory).
+        path: the image's file path or URL (video frames: the video's path, and `frame` the frame number).
+        names: {class index: name}.
+        probs: (nc,) probabilities; None when the image could not be read (then `error` says why).
+        speed: milliseconds per image of `preprocess`, `inference`, `postprocess`.
+        orig_shape: (height, width) of the original image, when known without decoding it.
+        name: file name for saved outputs (default: the file name of `path`).
+    """
+
+    def __init__(self, orig_img: ImageLike | Callable[[], ImageLike] | None, path: str, names: dict[int, str],
+                 probs: np.ndarray | Probs | None = None, speed: dict[str, float] | None = None,
+                 orig_shape: tuple[int, int] | None = None, error: str | None = None, frame: int | None = None,
+                 name: str | None = None):
+        self._orig = orig_img
+        self.path = str(path)
+        self.names = names
+        self.probs = probs if probs is None or isinstance(probs, Probs) else Probs(probs)
+        self.speed = speed if speed is not None else {"preprocess": None, "inference": None, "postprocess": None}
+        self._orig_shape = orig_shape
+        self.error = error
+        self.frame = frame
+        self.name = name or (Path(self.path).name or "image.jpg")
+
+    # --- the image ----------------------------------------------------------------------------------------
+    @property
+    def orig_img(self) -> np.ndarray | None:
+        """The original image, HWC uint8 RGB (read on first access when the predictor kept only the path)."""
+        if callable(self._orig):
+            self._orig = self._orig()
+        if isinstance(self._orig, Image.Image):
+            self._orig = np.asarray(self._orig.convert("RGB") if self._orig.mode != "RGB" else self._orig)
+        return self._orig
+
+    @property
+    def orig_shape(self) -> tuple[int, int] | None:
+        """(height, width) of the original image."""
+        if self._orig_shape is None and self.orig_img is not None:
+            self._orig_shape = tuple(self.orig_img.shape[:2])
+        return self._orig_shape
+
+    @property
+    def ok(self) -> bool:
+        """False when the image could not be read (see `error`)."""
+        return self.probs is not None
+
+    # --- text -----------------------------------------------------------------------------------------------
+    def _top(self) -> list[tuple[int, str, float]]:
+        if self.probs is None:
+            return []
+        d = self.probs.data
+        return [(j, self.names.get(j, str(j)), float(d[j])) for j in self.probs.top5]
+
+    def verbose(self) -> str:
+        """The one-line log string: `7 0.98, 1 0.01, 3 0.00, 2 0.00, 5 0.00` (or `error: ...`)."""
+        if self.probs is None:
+            return f"error: {self.error}"
+        return ", ".join(f"{n} {c:.2f}" for _, n, c in self._top())
+
+    def summary(self, decimals: int = 5) -> list[dict[str, Any]]:
+        """The top-5 as `[{'name', 'class', 'confidence'}, ...]`, most likely first ([] for an unreadable image)."""
+        return [{"name": n, "class": j, "confidence": round(c, decimals)} for j, n, c in self._top()]
+
+    def to_json(self, decimals: int = 5, **kwargs: Any) -> str:
+        """`summary()` as JSON (extra keyword arguments go to json.dumps, e.g. indent=2)."""
+        return json.dumps(self.summary(decimals), **kwargs)
+
+    def __repr__(self) -> str:
+        what = f"top1={self.names.get(self.probs.top1, self.probs.top1)!r} {self.probs.top1conf:.3f}" if self.ok \
+            else f"error={self.error!r}"
+        return f"Results(path={self.path!r}{f', frame={self.frame}' if self.frame else ''}, {what})"
+
+    # --- pictures and files ---------------------------------------------------------------------------------
+    def plot(self, pil: bool = False, font_size: int | None = None) -> np.ndarray | Image.Image:
+        """The original image with the top-5 labels and confidences drawn (HWC uint8 RGB array, or PIL image)."""
+        if self.orig_img is None:
+            raise ValueError(f"result for '{self.path}' has no image to plot ({self.error or 'none kept'})")
+        lines = [f"{n} {c:.2f}" for _, n, c in self._top()] or [f"unreadable: {self.error}"]
+        img = draw_text_block(Image.fromarray(self.orig_img), lines, font_size)
+        return img if pil else np.asarray(img)
+
+    def show(self) -> None:
+        """Open the annotated image in the system's image viewer."""
+        self.plot(pil=True).show(title=self.name)
+
+    def save(self, filename: str | Path | None = None) -> str:
+        """Write the annotated image (original size; format from the suffix) atomically; returns its path."""
+        filename = Path(filename or f"results_{Path(self.name).name}")
+        img = self.plot(pil=True)
+        fmt = Image.registered_extensions().get(filename.suffix.lower())
+        if fmt is None:
+            raise ValueError(f"cannot save '{filename}': unknown image suffix (use .jpg or .png)")
+        _atomic_write(filename, lambda f: img.save(f, format=fmt, **({"quality": 95} if fmt == "JPEG" else {})))
+        return str(filename)
+
+    def save_txt(self, txt_file: str | Path) -> str:
+        """Write the top-5, one `confidence name` line each, most likely first; returns the file's path."""
+        text = "".join(f"{c:.2f} {n}\n" for _, n, c in self._top())
+        _atomic_write(Path(txt_file), lambda f: f.write(text.encode()))
+        return str(txt_file)
+
+
+def _atomic_write(path: Path, write: Callable[[Any], Any]) -> None:
+    """Write through a temp file in the same folder, then rename: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
