@@ -12,7 +12,7 @@ import os
 import tempfile
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +28,26 @@ from .scan import scan_split
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """A resolved dataset: its root folder, class names (from the train split) and the `data=` value to record."""
+    """A resolved dataset: its root folder, class names (from the train split), the `data=` value to record, and
+    the training defaults the dataset asks for in `<root>/dataset.yaml` (`train_defaults:`)."""
 
     root: Path
     names: dict[int, str]
     spec: str
+    train_defaults: dict[str, Any] = field(default_factory=dict)
+
+
+def read_train_defaults(root: Path) -> dict[str, Any]:
+    """`train_defaults:` of `<root>/dataset.yaml` (e.g. fliplr: 0.0 for digits), or {}."""
+    import yaml
+
+    p = Path(root) / "dataset.yaml"
+    try:
+        cfg = yaml.safe_load(p.read_text()) if p.is_file() else None
+    except (OSError, yaml.YAMLError):
+        return {}
+    d = cfg.get("train_defaults") if isinstance(cfg, dict) else None
+    return dict(d) if isinstance(d, dict) else {}
 
 
 def dataset_info(data: str | Path, split: str = "train") -> DatasetInfo:
@@ -42,7 +57,8 @@ def dataset_info(data: str | Path, split: str = "train") -> DatasetInfo:
     s = str(data)
     p = Path(s).expanduser()
     spec = s if (not p.exists() and "/" not in s and os.sep not in s) else str(root.resolve())
-    return DatasetInfo(root=root, names=dict(enumerate(class_names(root, split))), spec=spec)
+    return DatasetInfo(root=root, names=dict(enumerate(class_names(root, split))), spec=spec,
+                       train_defaults=read_train_defaults(root))
 
 
 def parse_cache(cache: Any) -> str | None:

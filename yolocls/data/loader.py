@@ -29,13 +29,11 @@ def cpu_count() -> int:
 
 
 def default_workers(world_size: int = 1) -> int:
-    """Loader worker processes per training process, chosen for this machine.
-
-    Augmenting one small image costs far less than the model's forward/backward on it, so one worker per four
-    CPUs (at least one, at most eight) keeps the model fed without taking many cores from PyTorch's own threads.
-    """
+    """Loader worker processes per training process, chosen for this machine: one per four CPUs, at least one,
+    at most eight. The trainer gives PyTorch the remaining CPUs, so augmentation (a fraction of the model's cost
+    per image) runs beside the model instead of competing with its threads."""
     per_proc = max(1, cpu_count() // max(1, world_size))
-    return int(min(8, max(1, per_proc // 4 + (1 if per_proc < 4 else 0))))
+    return int(min(8, max(1, per_proc // 4)))
 
 
 class EpochSampler(Sampler):

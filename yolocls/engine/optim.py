@@ -87,8 +87,12 @@ def lr_factor(epochs: int, lrf: float, cos: bool) -> Callable[[int], float]:
 
 
 def warmup_iterations(warmup_epochs: float, nb: int) -> int:
-    """Warm-up length in iterations: warmup_epochs of batches, at least 100 (0 turns warm-up off)."""
-    return max(round(warmup_epochs * nb), 100) if warmup_epochs > 0 else -1
+    """Warm-up length in iterations: warmup_epochs of batches (0 turns warm-up off).
+
+    Current Ultralytics (8.4, read from the lr log of a checkpoint it wrote) warms up for exactly this long;
+    older releases imposed a 100-iteration minimum, which swallows most of a short run.
+    """
+    return max(round(warmup_epochs * nb), 1) if warmup_epochs > 0 else -1
 
 
 def apply_warmup(opt: torch.optim.Optimizer, ni: int, nw: int, factor: float, warmup_bias_lr: float,

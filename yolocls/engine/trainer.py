@@ -133,6 +133,7 @@ class Trainer:
         else:
             self.args = make_args(kwargs)
             self.save_dir = Path(fixed_dir) if fixed_dir else None
+        self.explicit = set(kwargs)  # what the user set: a dataset's train_defaults never override these
         self.verbose = bool(self.args.get("verbose", True)) and self.rank == 0
 
     # --- helpers ------------------------------------------------------------------------------------------
@@ -208,11 +209,17 @@ class Trainer:
         self.device = self._device()
         if self.world > 1:
             ddp.init_process_group(self.device)
-        if self.device.type == "cpu":
-            torch.set_num_threads(max(1, cpu_count() // self.world))
+        workers = int(a["workers"]) if a["workers"] is not None else default_workers(self.world)
+        if self.device.type == "cpu":  # leave a core to data loading: spinning OpenMP threads on a busy core stall
+            torch.set_num_threads(max(1, cpu_count() // self.world - max(1, workers)))
         init_seeds(int(a["seed"]) + self.rank, bool(a["deterministic"]))
         info = dataset_info(a["data"])
         a["data"] = info.spec
+        if self.resume_ckpt is None:
+            chosen = {k: v for k, v in info.train_defaults.items() if k in a and k not in self.explicit}
+            if chosen:
+                a.update(chosen)
+                self.log(f"dataset: {info.root}/dataset.yaml sets {chosen} (pass them explicitly to override)")
         self.names, nc = info.names, len(info.names)
         if self.save_dir is None:
             d = [str(run_dir("train", a["project"], a["name"], a["exist_ok"]))] if self.rank == 0 else [None]
@@ -227,8 +234,9 @@ class Trainer:
             from ..metadata import write_atomic
 
             write_atomic(self.save_dir / "args.yaml", yaml.safe_dump(self._plain_args(), sort_keys=False))
+            if self.resume_ckpt is None:  # a new run in a reused folder (exist_ok) starts its own results.csv
+                (self.save_dir / "results.csv").unlink(missing_ok=True)
 
-        workers = int(a["workers"]) if a["workers"] is not None else default_workers(self.world)
         cache = parse_cache(a["cache"])
         self.train_images = TrainImages(info.root, "train", a["imgsz"], names=self.names, cache=cache,
                                         fraction=float(a["fraction"]), seed=int(a["seed"]))
@@ -359,6 +367,7 @@ class Trainer:
         try:
             while epoch < epochs:
                 loss, dt, seen = self.train_epoch(epoch)
+                lr = self.optimizer.param_groups[1]["lr"]  # the lr this epoch ended with (before the step)
                 self.scheduler.step()
                 stop = False
                 if self.rank == 0:
@@ -367,18 +376,19 @@ class Trainer:
                     row = {"epoch": epoch + 1, "train/loss": loss,
                            "metrics/accuracy_top1": top1, "metrics/accuracy_top5": m.top5 if m else float("nan"),
                            "val/loss": m.loss if m else float("nan"),
-                           "lr": self.optimizer.param_groups[1]["lr"]}
+                           "lr": lr}
                     self.last_row = row
                     improved = m is None or top1 > self.best_top1
                     if m is not None and improved:
                         self.best_top1, self.best_epoch = top1, epoch
+                    # last.pt goes last: it is the resume point, so anything interrupted before it is redone
                     self._write_row(row)
                     ck = self._checkpoint(epoch)
-                    save_checkpoint(ck, self.wdir / "last.pt")
                     if improved:
                         save_checkpoint(ck, self.wdir / "best.pt")
                     if a["save_period"] and a["save_period"] > 0 and (epoch + 1) % a["save_period"] == 0:
                         save_checkpoint(ck, self.wdir / f"epoch{epoch + 1}.pt")
+                    save_checkpoint(ck, self.wdir / "last.pt")
                     done_this_session = True
                     self.log(f"epoch {epoch + 1}/{epochs}: loss {loss:.4f}  "
                              + (f"top1 {m.top1:.4f}  top5 {m.top5:.4f}  val_loss {m.loss:.4f}  " if m else "")
