@@ -362,11 +362,14 @@ class Trainer:
         a = self.args
         epochs = a["epochs"]
         t_start, done_this_session = time.time(), False
+        self.timing = {"train_seconds": 0.0, "train_images": 0}  # the training passes only (loading included)
         time_limit = float(a["time"]) * 3600 if a["time"] else None
         epoch = self.start_epoch
         try:
             while epoch < epochs:
                 loss, dt, seen = self.train_epoch(epoch)
+                self.timing["train_seconds"] += dt
+                self.timing["train_images"] += seen * self.world
                 lr = self.optimizer.param_groups[1]["lr"]  # the lr this epoch ended with (before the step)
                 self.scheduler.step()
                 stop = False
@@ -465,6 +468,7 @@ def train(yolo: Any, **kwargs: Any) -> ClassifyMetrics | None:
         trainer.setup()
         best = trainer.run()
         save_dir = trainer.save_dir
+        yolo.train_timing = dict(trainer.timing)
         ddp.barrier()
         ddp.cleanup()
         if rank != 0 or os.environ.get(ddp.LAUNCHED_ENV):  # the launching process reports
