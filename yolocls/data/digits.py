@@ -42,10 +42,20 @@ def split_indices(labels: np.ndarray) -> dict[str, np.ndarray]:
     return {"train": np.sort(np.array(train)), "val": np.sort(np.array(val))}
 
 
+# Training defaults this dataset asks for (explicit arguments still win): a mirrored digit is another glyph or
+# none, so horizontal flips only teach the model wrong examples.
+DATASET_YAML = """# yolocls dataset notes for the built-in digits dataset
+train_defaults:
+  fliplr: 0.0  # digits are not mirror-symmetric
+"""
+
+
 def write_digits(root: str | Path) -> Path:
     """Write the digits ImageFolder to `root` (atomically: a temp folder renamed into place). Reused if present."""
     root = Path(root)
     if (root / "train").is_dir() and (root / "val").is_dir():
+        if not (root / "dataset.yaml").is_file():  # written by an older yolocls
+            (root / "dataset.yaml").write_text(DATASET_YAML)
         return root
     root.parent.mkdir(parents=True, exist_ok=True)
     images, labels = digits_arrays()
@@ -56,6 +66,7 @@ def write_digits(root: str | Path) -> Path:
                 (tmp / split / str(c)).mkdir(parents=True, exist_ok=True)
             for i in idx:
                 Image.fromarray(images[i]).save(tmp / split / str(labels[i]) / f"{i:04d}.png")
+        (tmp / "dataset.yaml").write_text(DATASET_YAML)
         try:
             os.replace(tmp, root)
         except OSError:  # another process won the race: keep theirs

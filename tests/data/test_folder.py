@@ -1,0 +1,47 @@
+"""`data=` forms: a path, a YAML naming one, `digits`, a folder in the datasets dir, or an unknown name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from yolocls.data.datasets import dataset_info
+from yolocls.data.folder import resolve_data
+from yolocls.errors import DatasetError
+
+
+def test_path_yaml_and_datasets_dir_forms(small_root: Path, tmp_path: Path, monkeypatch):
+    assert resolve_data(small_root) == small_root
+    (tmp_path / "rel.yaml").write_text("path: small\n")  # relative to the YAML's folder
+    assert resolve_data(tmp_path / "rel.yaml") == tmp_path / "small"
+    (tmp_path / "abs.yaml").write_text(f"path: {small_root}\n")
+    assert resolve_data(str(tmp_path / "abs.yaml")) == small_root
+    monkeypatch.setenv("YOLOCLS_DATASETS", str(tmp_path))
+    assert resolve_data("small") == tmp_path / "small"
+
+
+def test_yaml_without_path_is_an_error(tmp_path: Path):
+    (tmp_path / "d.yaml").write_text("names: [a, b]\n")
+    with pytest.raises(DatasetError, match="has no 'path:' key"):
+        resolve_data(tmp_path / "d.yaml")
+
+
+def test_unknown_dataset_names_the_choices(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("YOLOCLS_DATASETS", str(tmp_path))
+    with pytest.raises(DatasetError, match=r"'nope' not found.*cifar10"):
+        resolve_data("nope")
+
+
+def test_digits_is_written_once_and_recorded_by_name(digits_root: Path):
+    assert resolve_data("digits") == digits_root
+    n_train = sum(1 for _ in (digits_root / "train").rglob("*.png"))
+    n_val = sum(1 for _ in (digits_root / "val").rglob("*.png"))
+    assert (n_train, n_val) == (1438, 359)
+    info = dataset_info("digits")
+    assert info.spec == "digits" and info.names == {i: str(i) for i in range(10)}
+    assert info.train_defaults == {"fliplr": 0.0}  # digits are not mirror-symmetric
+
+
+def test_paths_are_recorded_absolute(small_root: Path):
+    assert dataset_info(small_root).spec == str(small_root.resolve())

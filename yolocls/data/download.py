@@ -1,0 +1,115 @@
+"""Named public datasets: download with a progress bar, check the archive, extract, rename into place.
+
+The names and URLs are those of the Ultralytics classification dataset guide
+(`https://github.com/ultralytics/assets/releases/download/v0.0.0/<name>.zip`). The archive is fetched into a
+temp folder beside the destination, tested (zip CRC of every member), extracted there, and only then renamed
+onto `<datasets>/<name>` in one `os.replace`, so an interrupted download never leaves a half dataset that looks
+whole. Set `YOLOCLS_DATASETS_URL` to serve the archives from a mirror.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+
+from ..errors import DatasetError
+
+NAMED_DATASETS = ("mnist160", "mnist", "fashion-mnist", "cifar10", "cifar100", "imagenette", "imagenette160",
+                  "imagenette320", "imagewoof", "imagewoof160", "imagewoof320", "imagenet10", "caltech101",
+                  "caltech256")
+DEFAULT_BASE_URL = "https://github.com/ultralytics/assets/releases/download/v0.0.0"
+TIMEOUT_S = 30.0
+
+
+def dataset_url(name: str) -> str:
+    base = os.environ.get("YOLOCLS_DATASETS_URL", DEFAULT_BASE_URL).rstrip("/")
+    return f"{base}/{name}.zip"
+
+
+def _manual_hint(url: str, dest: Path) -> str:
+    return (f"To place the data by hand: download {url} on a machine with internet access and unzip it so that "
+            f"'{dest}/train/<class>/<image>' exists (or pass data=<your ImageFolder path>)")
+
+
+def fetch(url: str, out: Path, timeout: float = TIMEOUT_S, desc: str = "") -> Path:
+    """Stream `url` into the file `out` with a tqdm progress bar. Raises DatasetError naming the URL."""
+    from tqdm import tqdm
+
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r, open(out, "wb") as f:
+            total = int(r.headers.get("Content-Length") or 0) or None
+            with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=desc or Path(url).name,
+                      leave=False, mininterval=0.5) as bar:
+                while chunk := r.read(1 << 20):
+                    f.write(chunk)
+                    bar.update(len(chunk))
+    except urllib.error.HTTPError as e:
+        raise DatasetError(f"download of {url} failed: HTTP {e.code} {e.reason}") from None
+    except TimeoutError as e:
+        raise DatasetError(f"download of {url} timed out after {timeout:.0f}s ({e})") from None
+    except (urllib.error.URLError, OSError) as e:
+        reason = getattr(e, "reason", e)
+        if isinstance(reason, TimeoutError):
+            raise DatasetError(f"download of {url} timed out after {timeout:.0f}s") from None
+        raise DatasetError(f"download of {url} failed: {reason}") from None
+    return out
+
+
+def check_zip(path: Path, url: str) -> None:
+    """Raise DatasetError unless `path` is a complete zip whose every member passes its CRC check."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            bad = z.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise DatasetError(f"the archive downloaded from {url} is corrupt or truncated ({e})") from None
+    if bad is not None:
+        raise DatasetError(f"the archive downloaded from {url} is corrupt: member '{bad}' fails its CRC check")
+
+
+def _dataset_root(extracted: Path) -> Path:
+    """The folder holding train/ inside an extracted archive: the archive root or its single top folder."""
+    if (extracted / "train").is_dir():
+        return extracted
+    subs = [p for p in extracted.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))]
+    for p in subs:
+        if (p / "train").is_dir():
+            return p
+    return extracted
+
+
+def download_dataset(name: str, dest: Path, url: str | None = None, timeout: float = TIMEOUT_S) -> Path:
+    """Download the named dataset into `dest` (atomically). Returns `dest`."""
+    url = url or dataset_url(name)
+    dest = Path(dest)
+    if (dest / "train").is_dir():
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    print(f"Dataset '{name}' not found at {dest}; downloading {url} ...")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.download.", dir=dest.parent))
+    try:
+        archive = fetch(url, tmp / f"{name}.zip", timeout=timeout, desc=f"{name}.zip")
+        check_zip(archive, url)
+        out = tmp / "extracted"
+        with zipfile.ZipFile(archive) as z:
+            z.extractall(out)
+        archive.unlink()
+        root = _dataset_root(out)
+        if not (root / "train").is_dir():
+            raise DatasetError(f"the archive from {url} has no 'train/' folder, so it is not a classification "
+                               f"ImageFolder dataset")
+        try:
+            os.replace(root, dest)
+        except OSError:
+            if not (dest / "train").is_dir():  # not a concurrent download that won the race
+                raise
+    except DatasetError as e:
+        raise DatasetError(f"{e}. {_manual_hint(url, dest)}") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"Dataset '{name}' saved to {dest}")
+    return dest

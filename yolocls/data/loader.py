@@ -1,0 +1,101 @@
+"""The training loader: torch Dataset/DataLoader pieces around TrainImages + TrainTransform.
+
+Workers return uint8 NCHW batches (4x less to pass between processes than float32); the trainer converts to
+float on its side. Each sample's augmentation is seeded by (seed, epoch, sample index), and the sampler splits a
+seeded per-epoch permutation into disjoint, equal shards per rank, so a run is reproducible whatever the number
+of workers, and a resumed run sees exactly the batches an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from .datasets import TrainImages
+from .transforms import TrainTransform
+
+
+def cpu_count() -> int:
+    """CPUs this process may use (affinity-aware)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS/Windows
+        return os.cpu_count() or 1
+
+
+def default_workers(world_size: int = 1) -> int:
+    """Loader worker processes per training process, chosen for this machine: one per four CPUs, at least one,
+    at most eight. The trainer gives PyTorch the remaining CPUs, so augmentation (a fraction of the model's cost
+    per image) runs beside the model instead of competing with its threads."""
+    per_proc = max(1, cpu_count() // max(1, world_size))
+    return int(min(8, max(1, per_proc // 4)))
+
+
+class EpochSampler(Sampler):
+    """Yields (epoch, index) for this rank: a permutation seeded by seed + epoch, trimmed to a multiple of
+    world_size and dealt round-robin, so ranks get disjoint shards of equal length."""
+
+    def __init__(self, n: int, seed: int = 0, shuffle: bool = True, rank: int = 0, world_size: int = 1):
+        self.n, self.seed, self.shuffle, self.rank, self.world = n, int(seed), shuffle, rank, world_size
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def indices(self) -> list[int]:
+        if self.shuffle:
+            g = torch.Generator().manual_seed(self.seed + self.epoch)
+            order = torch.randperm(self.n, generator=g).tolist()
+        else:
+            order = list(range(self.n))
+        order = order[: len(self) * self.world]
+        return order[self.rank::self.world]
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return iter([(self.epoch, i) for i in self.indices()])
+
+    def __len__(self) -> int:
+        return self.n // self.world
+
+
+class AugmentedDataset(Dataset):
+    """(epoch, index) -> (augmented uint8 HWC array, label, index)."""
+
+    def __init__(self, images: TrainImages, transform: TrainTransform, seed: int = 0):
+        self.images, self.transform, self.seed = images, transform, int(seed)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, key: tuple[int, int]) -> tuple[np.ndarray, int, int]:
+        epoch, i = key
+        rng = np.random.default_rng((self.seed, epoch, i))
+        return self.transform(self.images.load(i), rng), int(self.images.labels[i]), i
+
+
+def collate_uint8(batch: list[tuple[np.ndarray, int, int]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Stack into (uint8 NCHW images, int64 labels, int64 sample indices)."""
+    imgs = np.stack([b[0] for b in batch]).transpose(0, 3, 1, 2)
+    return (torch.from_numpy(np.ascontiguousarray(imgs)), torch.tensor([b[1] for b in batch]),
+            torch.tensor([b[2] for b in batch]))
+
+
+def build_train_loader(images: TrainImages, transform: TrainTransform, batch: int, workers: int, seed: int = 0,
+                       rank: int = 0, world_size: int = 1, pin_memory: bool = False) -> DataLoader:
+    """A DataLoader over (epoch, index) keys; call `loader.sampler.set_epoch(e)` before each epoch."""
+    sampler = EpochSampler(len(images), seed=seed, shuffle=True, rank=rank, world_size=world_size)
+    kw: dict[str, Any] = {}
+    if workers > 0:
+        kw = {"persistent_workers": True, "prefetch_factor": 4}
+    return DataLoader(AugmentedDataset(images, transform, seed), batch_size=batch, sampler=sampler,
+                      num_workers=workers, collate_fn=collate_uint8, pin_memory=pin_memory, drop_last=False, **kw)
+
+
+def to_float(imgs: torch.Tensor, device: torch.device | str) -> torch.Tensor:
+    """uint8 NCHW batch -> float32 in [0, 1] on `device` (the same scaling as evaluation preprocessing)."""
+    return imgs.to(device, non_blocking=True).float().mul_(1 / 255)

@@ -1,0 +1,101 @@
+"""Training and validation plots: results.png, confusion_matrix.png, train_batch0.jpg (matplotlib/Pillow).
+
+Every file is written to a temp name and renamed, so a crash never leaves half an image.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+
+def _atomic_save(save: callable, path: Path) -> Path:  # type: ignore[valid-type]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_confusion_matrix(cm: np.ndarray, names: dict[int, str], path: Path, normalize: bool = True) -> Path:
+    """Rows: true class, columns: predicted class; each row normalised to sum 1."""
+    plt = _pyplot()
+    cm = np.asarray(cm, dtype=np.float64)
+    m = cm / np.maximum(cm.sum(1, keepdims=True), 1) if normalize else cm
+    nc = len(cm)
+    size = min(16, max(5, nc * 0.45))
+    fig, ax = plt.subplots(figsize=(size + 1.5, size), tight_layout=True)
+    im = ax.imshow(m, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    if nc <= 30:
+        labels = [str(names.get(i, i)) for i in range(nc)]
+        ax.set_xticks(range(nc), labels, rotation=90 if nc > 10 else 0)
+        ax.set_yticks(range(nc), labels)
+        for t in range(nc):
+            for p in range(nc):
+                if m[t, p] >= 0.005:
+                    ax.text(p, t, f"{m[t, p]:.2f}", ha="center", va="center", fontsize=7,
+                            color="white" if m[t, p] > 0.5 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("Confusion matrix" + (" (normalised)" if normalize else ""))
+    _atomic_save(lambda p: fig.savefig(p, dpi=150), path)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_results(csv_path: Path, path: Path) -> Path:
+    """One panel per results.csv column (loss, top1, top5, val loss, lr) against epoch."""
+    plt = _pyplot()
+    with open(csv_path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return Path(path)
+    keys = [k for k in rows[0] if k != "epoch"]
+    x = [int(r["epoch"]) for r in rows]
+    fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3), tight_layout=True)
+    for ax, k in zip(np.atleast_1d(axes), keys, strict=True):
+        y = [float(r[k]) if r[k] not in ("", "nan") else np.nan for r in rows]
+        ax.plot(x, y, marker=".", linewidth=1.5)
+        ax.set_title(k, fontsize=10)
+        ax.set_xlabel("epoch")
+    _atomic_save(lambda p: fig.savefig(p, dpi=120), path)
+    plt.close(fig)
+    return Path(path)
+
+
+def save_mosaic(imgs: np.ndarray, labels: np.ndarray, names: dict[int, str], path: Path, max_images: int = 16,
+                tile: int = 128) -> Path:
+    """A grid of uint8 NCHW training images (as augmented) with their class names: train_batch0.jpg."""
+    n = min(len(imgs), max_images)
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    canvas = Image.new("RGB", (cols * tile, rows * tile), (114, 114, 114))
+    draw = ImageDraw.Draw(canvas)
+    for k in range(n):
+        im = Image.fromarray(np.ascontiguousarray(imgs[k].transpose(1, 2, 0))).resize((tile, tile), Image.NEAREST)
+        x, y = (k % cols) * tile, (k // cols) * tile
+        canvas.paste(im, (x, y))
+        draw.rectangle((x, y, x + tile - 1, y + tile - 1), outline=(255, 255, 255))
+        draw.text((x + 3, y + 2), str(names.get(int(labels[k]), int(labels[k]))), fill=(255, 255, 0))
+    return _atomic_save(lambda p: canvas.save(p, quality=90), path)

@@ -1,0 +1,488 @@
+"""Training: `train(yolo, **kwargs)` runs the YOLO classification recipe and returns the final val metrics.
+
+Writes `<save_dir>/weights/last.pt` every epoch and `best.pt` on the best top1 (both atomic), `results.csv`
+and, with plots, `results.png`, `confusion_matrix.png` and `train_batch0.jpg`. `resume=True` continues at the
+next epoch with optimizer, scheduler, EMA and RNG state, ending where an uninterrupted run would. Ctrl-C keeps
+`last.pt` (the last completed epoch) and exits cleanly.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import random
+import time
+from copy import deepcopy
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+import yaml
+
+from ..data.datasets import EvalImages, TrainImages, dataset_info, parse_cache
+from ..data.loader import build_train_loader, cpu_count, default_workers, to_float
+from ..data.transforms import TrainTransform
+from ..errors import CheckpointError, ConfigError
+from ..models import ClassificationModel, check_imgsz, load_checkpoint, save_checkpoint, transfer_weights
+from ..models.checkpoint import checkpoint_from_model
+from . import distributed as ddp
+from .ema import ModelEMA, de_parallel
+from .metrics import ClassifyMetrics
+from .optim import apply_warmup, build_optimizer, choose_optimizer, lr_factor, warmup_iterations
+from .runs import run_dir
+from .validator import evaluate
+
+NBS = 64  # nominal batch size: gradients accumulate up to it and weight decay scales with it
+CSV_KEYS = ("epoch", "train/loss", "metrics/accuracy_top1", "metrics/accuracy_top5", "val/loss", "lr")
+RESUME_OVERRIDES = ("device", "workers", "verbose", "plots", "nproc")
+
+
+def train_defaults() -> dict[str, Any]:
+    """Every train-mode argument with its default, from cfg/default.yaml."""
+    spec = yaml.safe_load((Path(__file__).resolve().parents[1] / "cfg" / "default.yaml").read_text())
+    return {k: v.get("default") for k, v in spec.items() if "train" in v.get("modes", [])}
+
+
+def make_args(kwargs: dict[str, Any]) -> dict[str, Any]:
+    args = train_defaults()
+    unknown = [k for k in kwargs if k not in args]
+    if unknown:
+        raise ConfigError(f"unknown training argument(s) {unknown}; see 'yolocls train --help'")
+    args.update(kwargs)
+    args["imgsz"] = check_imgsz(args["imgsz"] or 224)
+    args["batch"] = int(args["batch"] or 64)
+    args["epochs"] = int(args["epochs"])
+    if args["batch"] < 1 or args["epochs"] < 1:
+        raise ConfigError(f"batch={args['batch']} and epochs={args['epochs']} must be positive")
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in args.items()}
+
+
+def rng_state() -> dict[str, Any]:
+    """Every RNG's state as plain data (lists and tensors), so checkpoints load with weights_only=True."""
+    np_state = np.random.get_state()
+    state = {"torch": torch.get_rng_state(), "python": [list(x) if isinstance(x, tuple) else x
+                                                         for x in random.getstate()],
+             "numpy": {"key": np_state[1].tolist(), "pos": int(np_state[2]), "has_gauss": int(np_state[3]),
+                       "gauss": float(np_state[4])}}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    v, internal, g = state["python"]
+    random.setstate((v, tuple(internal), g))
+    n = state["numpy"]
+    np.random.set_state(("MT19937", np.array(n["key"], dtype=np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def init_seeds(seed: int, deterministic: bool) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+
+
+def find_resume_checkpoint(yolo: Any, resume: Any, project: str | None) -> Path:
+    """The last.pt to resume: resume=<path>, the model's own checkpoint, or the newest last.pt under project."""
+    if isinstance(resume, (str, Path)) and str(resume).lower() not in ("true", "1"):
+        return Path(resume)
+    if yolo.ckpt_path is not None:
+        return Path(yolo.ckpt_path)
+    runs = sorted(Path(project or "runs/classify").glob("*/weights/last.pt"), key=lambda p: p.stat().st_mtime)
+    if not runs:
+        raise CheckpointError(f"resume=True but no last.pt found under {project or 'runs/classify'}; pass "
+                              f"model=path/to/last.pt resume=True")
+    return runs[-1]
+
+
+class Trainer:
+    """One training run (one process of it under torchrun)."""
+
+    def __init__(self, yolo: Any, kwargs: dict[str, Any]):
+        self.yolo = yolo
+        self.rank, self.local_rank, self.world = ddp.env_rank()
+        self.resume_ckpt: dict[str, Any] | None = None
+        kwargs = dict(kwargs)
+        fixed_dir = kwargs.pop("_save_dir", None)  # chosen by the launching process under DDP
+        if kwargs.get("resume"):
+            path = find_resume_checkpoint(yolo, kwargs["resume"], kwargs.get("project"))
+            ckpt = load_checkpoint(path)
+            if not ckpt.get("optimizer"):
+                raise CheckpointError(f"'{path}' holds a finished training run (epoch {ckpt.get('epoch', -1) + 1} "
+                                      f"of {ckpt.get('train_args', {}).get('epochs')}), so there is nothing to resume;"
+                                      f" to train further start a new run from it: model={path} epochs=N")
+            known = train_defaults()
+            args = {k: v for k, v in ckpt["train_args"].items() if k in known}
+            args.update({k: kwargs[k] for k in RESUME_OVERRIDES if k in kwargs}, resume=True)
+            self.args = make_args(args)
+            self.save_dir = path.parent.parent
+            self.resume_ckpt = ckpt
+        else:
+            self.args = make_args(kwargs)
+            self.save_dir = Path(fixed_dir) if fixed_dir else None
+        self.explicit = set(kwargs)  # what the user set: a dataset's train_defaults never override these
+        self.verbose = bool(self.args.get("verbose", True)) and self.rank == 0
+
+    # --- helpers ------------------------------------------------------------------------------------------
+    def log(self, msg: str) -> None:
+        if self.verbose:
+            print(msg, flush=True)
+
+    def _device(self) -> torch.device:
+        devs = ddp.parse_devices(self.args["device"])
+        dev = devs[self.local_rank % len(devs)] if devs[0].isdigit() else devs[0]
+        return ddp.torch_device(dev)
+
+    def _build_model(self, nc: int) -> ClassificationModel:
+        a = self.args
+        if self.resume_ckpt is not None:
+            model = ClassificationModel(self.resume_ckpt["yaml"])
+            model.load_state_dict(self.resume_ckpt["model"])
+            return model
+        src = self.yolo.model
+        if src is None:
+            raise ConfigError(f"training needs a PyTorch model (YAML or .pt); '{self.yolo.source}' is an exported "
+                              f"artifact")
+        cfg = deepcopy(src.yaml)
+        cfg["nc"], cfg["dropout"] = nc, float(a["dropout"] or 0.0)
+        model = ClassificationModel(cfg)  # built after seeding, so seed=N always starts from the same weights
+        pre = a["pretrained"]
+        if isinstance(pre, str) and pre.lower() not in ("true", "false"):
+            ck = load_checkpoint(pre)
+            n, total = transfer_weights(model, ck.get("ema") or ck["model"])
+            self.log(f"Transferred {n}/{total} items from pretrained weights {pre}")
+        elif pre and (self.yolo.ckpt is not None or getattr(self.yolo, "transferred", None)):
+            n, total = transfer_weights(model, src.state_dict())
+            self.log(f"Transferred {n}/{total} items from {self.yolo.source}")
+        return model
+
+    def _checkpoint(self, epoch: int) -> dict[str, Any]:
+        """Everything a resume needs, as plain data: weights, EMA, optimizer, scheduler, RNG states."""
+        model = deepcopy(de_parallel(self.model)).cpu()
+        model.names, model.imgsz, model.args = self.names, self.args["imgsz"], self._plain_args()
+        return checkpoint_from_model(model, epoch=epoch, best_fitness=self.best_top1, best_epoch=self.best_epoch,
+                                     train_metrics=self.last_row,
+                                     ema=self.ema.state_dict(), updates=self.ema.updates,
+                                     optimizer=self.optimizer.state_dict(), scheduler=self.scheduler.state_dict(),
+                                     scaler=self.scaler.state_dict() if self.scaler is not None else None,
+                                     rng=rng_state())
+
+    def _plain_args(self) -> dict[str, Any]:
+        return {k: v for k, v in self.args.items() if not k.startswith("_") and k != "resume"}
+
+    def _write_row(self, row: dict[str, Any]) -> None:
+        path = self.save_dir / "results.csv"
+        new = not path.exists()
+        with open(path, "a", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=CSV_KEYS)
+            if new:
+                w.writeheader()
+            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+
+    def _truncate_csv(self, epochs_done: int) -> None:
+        """On resume: keep the rows of completed epochs only (a crash may have written one more)."""
+        path = self.save_dir / "results.csv"
+        if path.exists():
+            with open(path, newline="") as f:
+                rows = [r for r in csv.DictReader(f) if int(r["epoch"]) <= epochs_done]
+            from ..metadata import write_atomic
+
+            lines = [",".join(CSV_KEYS)] + [",".join(r[k] for k in CSV_KEYS) for r in rows]
+            write_atomic(path, "\n".join(lines) + "\n")
+
+    # --- setup --------------------------------------------------------------------------------------------
+    def setup(self) -> None:
+        a = self.args
+        self.device = self._device()
+        if self.world > 1:
+            ddp.init_process_group(self.device)
+        workers = int(a["workers"]) if a["workers"] is not None else default_workers(self.world)
+        if self.device.type == "cpu":  # leave a core to data loading: spinning OpenMP threads on a busy core stall
+            torch.set_num_threads(max(1, cpu_count() // self.world - max(1, workers)))
+        init_seeds(int(a["seed"]) + self.rank, bool(a["deterministic"]))
+        info = dataset_info(a["data"])
+        a["data"] = info.spec
+        if self.resume_ckpt is None:
+            chosen = {k: v for k, v in info.train_defaults.items() if k in a and k not in self.explicit}
+            if chosen:
+                a.update(chosen)
+                self.log(f"dataset: {info.root}/dataset.yaml sets {chosen} (pass them explicitly to override)")
+        self.names, nc = info.names, len(info.names)
+        if self.save_dir is None:
+            d = [str(run_dir("train", a["project"], a["name"], a["exist_ok"]))] if self.rank == 0 else [None]
+            if self.world > 1:  # every rank must use the folder rank 0 picked
+                import torch.distributed as dist
+
+                dist.broadcast_object_list(d, 0)
+            self.save_dir = Path(d[0])
+        self.wdir = self.save_dir / "weights"
+        if self.rank == 0:
+            self.wdir.mkdir(parents=True, exist_ok=True)
+            from ..metadata import write_atomic
+
+            write_atomic(self.save_dir / "args.yaml", yaml.safe_dump(self._plain_args(), sort_keys=False))
+            if self.resume_ckpt is None:  # a new run in a reused folder (exist_ok) starts its own results.csv
+                (self.save_dir / "results.csv").unlink(missing_ok=True)
+
+        cache = parse_cache(a["cache"])
+        self.train_images = TrainImages(info.root, "train", a["imgsz"], names=self.names, cache=cache,
+                                        fraction=float(a["fraction"]), seed=int(a["seed"]))
+        self.batch = max(1, a["batch"] // self.world)
+        self.loader = build_train_loader(self.train_images, TrainTransform.from_args(a["imgsz"], a), self.batch,
+                                         workers, seed=int(a["seed"]), rank=self.rank, world_size=self.world,
+                                         pin_memory=self.device.type == "cuda")
+        self.val_images = None
+        if self.rank == 0 and a["val"]:
+            self.val_images = EvalImages(info.root, "val", a["imgsz"], names=self.names,
+                                         cache="ram" if cache else None)
+        self.workers = workers
+
+        self.model = self._build_model(nc).to(self.device)
+        self.ema = ModelEMA(self.model)
+        nb = len(self.loader)
+        self.accumulate = max(round(NBS / a["batch"]), 1)
+        iterations = math.ceil(len(self.train_images) / max(a["batch"], NBS)) * a["epochs"]
+        choice = choose_optimizer(a["optimizer"], a["lr0"], a["momentum"], nc, iterations)
+        if str(a["optimizer"]).lower() == "auto":
+            self.log(f"optimizer: 'optimizer=auto' picked {choice.name}(lr={choice.lr}, momentum={choice.momentum}) "
+                     f"because {choice.reason}; lr0={a['lr0']} and momentum={a['momentum']} are ignored")
+            a["warmup_bias_lr"] = 0.0  # no bias lr spike for Adam-type optimizers
+        self.choice = choice
+        wd = float(a["weight_decay"]) * a["batch"] * self.accumulate / NBS
+        self.optimizer = build_optimizer(self.model, choice, wd)
+        self.lf = lr_factor(a["epochs"], float(a["lrf"]), bool(a["cos_lr"]))
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lr_lambda=self.lf)
+        self.nw = warmup_iterations(float(a["warmup_epochs"]), nb)
+        self.amp = bool(a["amp"]) and self.device.type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda") if self.amp else None
+        self.start_epoch, self.best_top1, self.best_epoch, self.last_row = 0, -1.0, -1, {}
+
+        if self.resume_ckpt is not None:
+            ck = self.resume_ckpt
+            self.optimizer.load_state_dict(ck["optimizer"])
+            self.scheduler.load_state_dict(ck["scheduler"])
+            self.ema.load_state_dict(ck["ema"], ck.get("updates", 0))
+            if self.scaler is not None and ck.get("scaler"):
+                self.scaler.load_state_dict(ck["scaler"])
+            if ck.get("rng"):
+                set_rng_state(ck["rng"])
+            self.start_epoch = int(ck["epoch"]) + 1
+            self.best_top1 = float(ck.get("best_fitness", -1.0))
+            self.best_epoch = int(ck.get("best_epoch", ck["epoch"]))
+            self.last_row = dict(ck.get("train_metrics") or {})
+            if self.rank == 0:
+                self._truncate_csv(self.start_epoch)
+            self.log(f"Resuming {self.save_dir} from epoch {self.start_epoch + 1} of {a['epochs']}")
+        if self.world > 1:
+            self.model = torch.nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+        self.log(f"train: {info.root} ({len(self.train_images)} images, {nc} classes), "
+                 f"val: {len(self.val_images) if self.val_images is not None else 'off'}; imgsz={a['imgsz']} "
+                 f"batch={a['batch']} ({self.world} process(es) x {self.batch}) workers={workers} "
+                 f"threads={torch.get_num_threads()} device={self.device}")
+
+    # --- the loop -----------------------------------------------------------------------------------------
+    def train_epoch(self, epoch: int) -> tuple[float, float, int]:
+        """One pass over this rank's shard. Returns (mean loss, seconds, images)."""
+        from tqdm import tqdm
+
+        a = self.args
+        self.model.train()
+        self.loader.sampler.set_epoch(epoch)
+        nb = len(self.loader)
+        sample_log = os.environ.get("YOLOCLS_SAMPLE_LOG")
+        t0, seen, tloss = time.perf_counter(), 0, 0.0
+        bar = tqdm(self.loader, total=nb, desc=f"{epoch + 1}/{a['epochs']}", disable=not self.verbose,
+                   bar_format="{l_bar}{bar:20}{r_bar}", mininterval=0.5)
+        self.optimizer.zero_grad()
+        last_step = -1
+        for i, (imgs, labels, idx) in enumerate(bar):
+            ni = i + nb * epoch
+            if ni <= self.nw:
+                apply_warmup(self.optimizer, ni, self.nw, self.lf(epoch), float(a["warmup_bias_lr"]),
+                             float(a["warmup_momentum"]), self.choice.momentum)
+                self.accumulate = max(1, int(np.interp(ni, [0, self.nw], [1, NBS / a["batch"]]).round()))
+            if epoch == 0 and i == 0 and self.rank == 0 and a["plots"]:
+                from .plots import save_mosaic
+
+                save_mosaic(imgs.numpy(), labels.numpy(), self.names, self.save_dir / "train_batch0.jpg")
+            if sample_log:
+                with open(Path(sample_log) / f"rank{self.rank}.txt", "a") as f:
+                    f.write(f"{epoch} " + " ".join(map(str, idx.tolist())) + "\n")
+            x, y = to_float(imgs, self.device), labels.to(self.device)
+            with torch.autocast(self.device.type, enabled=self.amp):
+                loss = F.cross_entropy(self.model(x), y, label_smoothing=float(a["label_smoothing"] or 0.0))
+            (self.scaler.scale(loss) if self.scaler else loss).backward()
+            if i - last_step >= self.accumulate or i == nb - 1:
+                self._optimizer_step()
+                last_step = i
+            tloss = (tloss * i + loss.item()) / (i + 1)
+            seen += len(imgs)
+            if self.verbose:
+                bar.set_postfix_str(f"loss={tloss:.4f} {seen * self.world / (time.perf_counter() - t0):.0f} img/s")
+        bar.close()
+        return tloss, time.perf_counter() - t0, seen
+
+    def _optimizer_step(self) -> None:
+        if self.scaler is not None:
+            self.scaler.unscale_(self.optimizer)
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm=10.0)
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
+        self.optimizer.zero_grad()
+        self.ema.update(self.model)
+
+    def validate(self) -> ClassifyMetrics | None:
+        if self.val_images is None:
+            return None
+        from ..runtimes.pt import PyTorchRuntime
+
+        model = self.ema.ema
+        model.names, model.imgsz = self.names, self.args["imgsz"]
+        rt = PyTorchRuntime(device=str(self.device), model=model)
+        return evaluate(rt, self.val_images, batch=self.batch * 2, workers=max(1, self.workers))
+
+    def run(self) -> Path:
+        a = self.args
+        epochs = a["epochs"]
+        t_start, done_this_session = time.time(), False
+        self.timing = {"train_seconds": 0.0, "train_images": 0}  # the training passes only (loading included)
+        time_limit = float(a["time"]) * 3600 if a["time"] else None
+        epoch = self.start_epoch
+        try:
+            while epoch < epochs:
+                loss, dt, seen = self.train_epoch(epoch)
+                self.timing["train_seconds"] += dt
+                self.timing["train_images"] += seen * self.world
+                lr = self.optimizer.param_groups[1]["lr"]  # the lr this epoch ended with (before the step)
+                self.scheduler.step()
+                stop = False
+                if self.rank == 0:
+                    m = self.validate()
+                    top1 = m.top1 if m is not None else float("nan")
+                    row = {"epoch": epoch + 1, "train/loss": loss,
+                           "metrics/accuracy_top1": top1, "metrics/accuracy_top5": m.top5 if m else float("nan"),
+                           "val/loss": m.loss if m else float("nan"),
+                           "lr": lr}
+                    self.last_row = row
+                    improved = m is None or top1 > self.best_top1
+                    if m is not None and improved:
+                        self.best_top1, self.best_epoch = top1, epoch
+                    # last.pt goes last: it is the resume point, so anything interrupted before it is redone
+                    self._write_row(row)
+                    ck = self._checkpoint(epoch)
+                    if improved:
+                        save_checkpoint(ck, self.wdir / "best.pt")
+                    if a["save_period"] and a["save_period"] > 0 and (epoch + 1) % a["save_period"] == 0:
+                        save_checkpoint(ck, self.wdir / f"epoch{epoch + 1}.pt")
+                    save_checkpoint(ck, self.wdir / "last.pt")
+                    done_this_session = True
+                    self.log(f"epoch {epoch + 1}/{epochs}: loss {loss:.4f}  "
+                             + (f"top1 {m.top1:.4f}  top5 {m.top5:.4f}  val_loss {m.loss:.4f}  " if m else "")
+                             + f"{seen * self.world / dt:.0f} img/s  {dt:.1f}s")
+                    patience = a["patience"]
+                    if m is not None and patience and epoch - self.best_epoch >= patience:
+                        self.log(f"Stopping: no top1 improvement in the last {patience} epochs (best "
+                                 f"{self.best_top1:.4f} at epoch {self.best_epoch + 1})")
+                        stop = True
+                    if time_limit and time.time() - t_start > time_limit:
+                        self.log(f"Stopping: time={a['time']} hours reached")
+                        stop = True
+                if ddp.broadcast_flag(stop):
+                    break
+                if time_limit and epoch == self.start_epoch:  # fit the epoch count to the time budget
+                    epochs = a["epochs"] = max(epoch + 1, math.ceil(time_limit / max(dt, 1e-6)))
+                    self.lf = lr_factor(epochs, float(a["lrf"]), bool(a["cos_lr"]))
+                    self.scheduler.lr_lambdas = [self.lf] * len(self.optimizer.param_groups)
+                epoch += 1
+        except KeyboardInterrupt:
+            if self.rank == 0:
+                last = self.wdir / "last.pt"
+                if not done_this_session and self.resume_ckpt is None:
+                    save_checkpoint(self._checkpoint(epoch - 1), last)  # partial first epoch: keep its weights
+                self.log(f"\nInterrupted in epoch {epoch + 1}. {last} holds epoch {epoch if done_this_session else '-'}"
+                         f"; continue with: yolocls train resume=True model={last}")
+            raise
+        return self.finish()
+
+    def finish(self) -> Path:
+        """Strip the training state from last.pt and best.pt, validate best.pt, write the plots."""
+        best, last = self.wdir / "best.pt", self.wdir / "last.pt"
+        if self.rank != 0:
+            return best
+        for p in (last, best):
+            if p.exists():
+                ck = load_checkpoint(p)
+                model = ClassificationModel(ck["yaml"])
+                model.load_state_dict(ck.get("ema") or ck["model"])
+                model.names, model.imgsz, model.args = ck["names"], ck["imgsz"], ck["train_args"]
+                save_checkpoint(checkpoint_from_model(model, epoch=ck["epoch"], best_fitness=ck.get("best_fitness"),
+                                                      train_metrics=ck.get("train_metrics")), p)
+        if self.args["plots"]:
+            from .plots import plot_results
+
+            plot_results(self.save_dir / "results.csv", self.save_dir / "results.png")
+        return best
+
+
+def train(yolo: Any, **kwargs: Any) -> ClassifyMetrics | None:
+    """Train the model `yolo` holds (see `yolocls train --help` for every argument).
+
+    Afterwards `yolo.save_dir` is the run folder, `yolo.ckpt_path` its best.pt, `yolo.model` the best weights;
+    returns the final validation metrics of best.pt (None with val=False).
+    """
+    from .validator import print_metrics, val
+
+    rank, _, world = ddp.env_rank()
+    devs = ddp.parse_devices(kwargs.get("device", "cpu"))
+    nproc = len(devs) if devs[0].isdigit() else int(kwargs.get("nproc") or 1)
+    if world == 1 and nproc > 1:  # launch torchrun, then load what rank 0 wrote
+        if kwargs.get("resume"):
+            save_dir = find_resume_checkpoint(yolo, kwargs["resume"], kwargs.get("project")).parent.parent
+            source = str(save_dir / "weights" / "last.pt")
+        else:
+            save_dir = run_dir("train", kwargs.get("project"), kwargs.get("name"), bool(kwargs.get("exist_ok")))
+            source = yolo.source
+            if yolo.model is not None and (yolo.ckpt is not None or getattr(yolo, "transferred", None)):
+                source = str(yolo.save(save_dir / "weights" / "start.pt"))
+        ddp.launch(source, {**kwargs, "_save_dir": str(save_dir), "nproc": nproc}, nproc)
+        best = save_dir / "weights" / "best.pt"
+    else:
+        trainer = Trainer(yolo, kwargs)
+        trainer.setup()
+        best = trainer.run()
+        save_dir = trainer.save_dir
+        yolo.train_timing = dict(trainer.timing)
+        ddp.barrier()
+        ddp.cleanup()
+        if rank != 0 or os.environ.get(ddp.LAUNCHED_ENV):  # the launching process reports
+            return None
+    yolo.save_dir = save_dir
+    if not best.exists():
+        best = save_dir / "weights" / "last.pt"
+    yolo._load_checkpoint(best)
+    args = yolo.ckpt["train_args"]
+    metrics = None
+    if args.get("val", True):
+        print(f"\nValidating {best}...")
+        metrics = val(yolo, device=ddp.parse_devices(kwargs.get("device", "cpu"))[0], verbose=False,
+                      plots=bool(args.get("plots")), project=str(save_dir.parent), name=save_dir.name, exist_ok=True)
+        print_metrics(metrics)
+    print(f"Results saved to {save_dir}")
+    return metrics
