@@ -87,3 +87,10 @@ def test_all_means_every_registered_format_and_help_lists_them(capsys):
     for name in exporter_names():
         assert f"\n  {name} " in out
     assert "format=torchscript" in out and "strict=False" in out
+
+
+def test_single_format_export_points_several_formats_to_export_formats(ckpt_copy):
+    from yolocls import YOLO
+
+    with pytest.raises(UnknownFormatError, match="export_formats"):
+        YOLO(ckpt_copy).export(format="all")

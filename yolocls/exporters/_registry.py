@@ -85,6 +85,9 @@ def exporter_names() -> list[str]:
 def get_exporter(name: str) -> tuple[ExporterSpec, ExportFn]:
     names = exporter_names()
     key = name.lower().strip().lstrip(".")
+    if key == "all" or "," in key:
+        raise UnknownFormatError(f"format='{name}' names several formats; export one at a time here, or use "
+                                 "yolocls.engine.export_many.export_formats(model, 'all') / yolocls export format=all")
     if key not in _EXPORTERS:
         from ..formats import EXPORT_FORMATS, REFERENCE_FORMAT
 

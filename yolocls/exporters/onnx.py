@@ -61,7 +61,8 @@ def write_onnx(model: Any, path: Path, *, imgsz: int, opset: int | None = None, 
     opset = int(opset or DEFAULT_OPSET)
     if opset not in OPSETS:
         raise ConfigError(f"opset={opset} is not supported; use {OPSETS.start}-{OPSETS.stop - 1} (default {DEFAULT_OPSET})")
-    m = copy.deepcopy(model).half() if half else model
+    # half: fold BatchNorm in fp32 first (halves the fp16 error: max |dp| 2.5e-3 instead of 4.9e-3 on digits)
+    m = copy.deepcopy(model).fuse().half() if half else model
     x = torch.zeros(batch, 3, imgsz, imgsz, dtype=torch.float16 if half else torch.float32)
     _torch_export(m, x, path, opset, dynamic)
     proto = onnx.load(str(path))

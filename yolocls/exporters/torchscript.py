@@ -43,7 +43,7 @@ def optimize_for_mobile(ts: Any) -> tuple[Any, str]:
 def export(ctx: ExportContext) -> Path:
     import torch
 
-    m = copy.deepcopy(ctx.model).half() if ctx.opts.half else ctx.model
+    m = copy.deepcopy(ctx.model).fuse().half() if ctx.opts.half else ctx.model  # BN folded in fp32 first
     x = ctx.example_input().to(next(m.parameters()).dtype)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit is deprecated in favour of torch.export
