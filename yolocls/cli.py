@@ -83,6 +83,10 @@ def help_text(mode: str | None, defaults: dict[str, dict[str, Any]]) -> str:
     for k, spec in defaults.items():
         if mode in spec.get("modes", []):
             lines.append(f"  {k + '=' + str(spec.get('default')):<32} {spec.get('help', '')}")
+    if mode == "export":
+        from .engine.export_many import formats_help
+
+        lines.append(formats_help())
     return "\n".join(lines)
 
 

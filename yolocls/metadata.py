@@ -81,7 +81,8 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
 
 def write_metadata_file(folder: str | Path, md: dict[str, Any]) -> Path:
     """`metadata.yaml` beside a folder format's files."""
-    return write_atomic(Path(folder) / METADATA_FILE, yaml.safe_dump(md, sort_keys=False))
+    plain = json.loads(dumps(md))  # str subclasses (torch.__version__) and tuples -> plain YAML types
+    return write_atomic(Path(folder) / METADATA_FILE, yaml.safe_dump(plain, sort_keys=False))
 
 
 def read_metadata_file(folder: str | Path) -> dict[str, Any]:

@@ -15,9 +15,14 @@ from yolocls.runtimes import load_runtime
 CASES = [
     # --- core formats
     ("torchscript", {}, "fp32"),
+    ("torchscript", {"half": True}, "fp16"),
     ("onnx", {}, "fp32"),
     ("onnx", {"dynamic": True}, "fp32"),
+    ("onnx", {"half": True}, "fp16"),
     # --- openvino
+    ("openvino", {}, "fp32"),
+    ("openvino", {"half": True}, "fp16"),
+    ("openvino", {"int8": True, "data": "digits", "fraction": 0.2}, "int8"),
     # --- TensorFlow family
     # --- paddle / ncnn / coreml / engine
 ]

@@ -137,6 +137,7 @@ def export_model(model: Any, fmt: str, *, source: str | Path | None = None, sour
                         source_sha256=source_sha256, provenance=provenance,
                         data=(getattr(model, "args", None) or {}).get("data"))  # val's default dataset
     t0 = time.perf_counter()
+    reason, verified = "", False
     with tempfile.TemporaryDirectory(prefix=f"yolocls-{spec.name}-") as work:
         # Write beside the final path (same filesystem) so the last step is an atomic rename.
         tmp = final.with_name(f".partial-{final.name}")  # same suffix: some converters insist on it
@@ -148,19 +149,23 @@ def export_model(model: Any, fmt: str, *, source: str | Path | None = None, sour
             out = fn(ctx)
             if out != tmp:
                 raise ExportError(f"exporter '{spec.name}' wrote '{out}', not the path it was given ('{tmp}')")
+            seconds = time.perf_counter() - t0
+            if verify:  # before the rename: a junk artifact never replaces a good one
+                try:
+                    verify_artifact(tmp, spec.name, opts.imgsz, len(model.names), opts.data,
+                                    batch=1 if opts.dynamic else opts.batch)
+                    verified = True
+                except PlatformNotSupportedError as e:
+                    reason = f"exported, not run: {e.reason}"
+                except ExportError:
+                    raise
+                except Exception as e:
+                    raise ExportError(f"{spec.name} artifact was written but does not load and run: "
+                                      f"{type(e).__name__}: {e}") from e
             _replace(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
             raise
-    seconds = time.perf_counter() - t0
-    result = ExportResult(format=spec.name, status="ok", path=str(final), seconds=round(seconds, 3),
-                          size_mb=round(artifact_size(final) / 2**20, 3), sha256=artifact_sha256(final),
-                          versions=dict(md.get("versions", {})))
-    if verify:
-        try:
-            verify_artifact(final, spec.name, opts.imgsz, len(model.names), opts.data,
-                            batch=1 if opts.dynamic else opts.batch)
-            result.verified = True
-        except PlatformNotSupportedError as e:
-            result.reason = f"exported, not run: {e.reason}"
-    return result
+    return ExportResult(format=spec.name, status="ok", path=str(final), seconds=round(seconds, 3),
+                        size_mb=round(artifact_size(final) / 2**20, 3), sha256=artifact_sha256(final),
+                        verified=verified, reason=reason, versions=dict(md.get("versions", {})))

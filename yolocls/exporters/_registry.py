@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -84,10 +85,16 @@ def exporter_names() -> list[str]:
 def get_exporter(name: str) -> tuple[ExporterSpec, ExportFn]:
     names = exporter_names()
     key = name.lower().strip().lstrip(".")
+    if key == "all" or "," in key:
+        raise UnknownFormatError(f"format='{name}' names several formats; export one at a time here, or use "
+                                 "yolocls.engine.export_many.export_formats(model, 'all') / yolocls export format=all")
     if key not in _EXPORTERS:
-        from ..formats import BUILTIN
+        from ..formats import EXPORT_FORMATS, REFERENCE_FORMAT
 
-        hint = " (planned, not yet registered)" if key in BUILTIN else ""
+        close = difflib.get_close_matches(key, [*names, *EXPORT_FORMATS], n=1)
+        hint = (" (planned, not yet registered)" if key in EXPORT_FORMATS else
+                " (the PyTorch checkpoint itself, not an export target)" if key == REFERENCE_FORMAT else
+                f" (did you mean '{close[0]}'?)" if close else "")
         raise UnknownFormatError(f"unknown export format '{name}'{hint}; valid formats: {', '.join(names)}, or 'all'")
     return _EXPORTERS[key]
 

@@ -1,8 +1,18 @@
-"""TorchScript exporter: a traced module with the metadata in its extra files; `optimize` for mobile."""
+"""TorchScript exporter: a traced module with the metadata in its extra files; `optimize` for mobile.
+
+`optimize=True` runs `optimize_for_mobile` and saves for the lite interpreter (the file loads with both
+`torch.jit.load` and `torch.jit.mobile._load_for_lite_interpreter`). PyTorch wheels built without XNNPACK
+(the Linux CPU wheels, torch 2.13 included) cannot run `optimize_for_mobile`; then the module is frozen
+instead (BatchNorm folded, dropout removed: the passes of optimize_for_mobile minus XNNPACK prepacking),
+with a warning, and the metadata records which optimiser ran.
+"""
 
 from __future__ import annotations
 
+import copy
+import warnings
 from pathlib import Path
+from typing import Any
 
 from .. import metadata as md_io
 from ._context import ExportContext
@@ -13,21 +23,37 @@ SPEC = ExporterSpec(name="torchscript", title="TorchScript", suffix=".torchscrip
 EXTRA_FILE = "metadata.json"
 
 
+def optimize_for_mobile(ts: Any) -> tuple[Any, str]:
+    """(optimised module, which optimiser ran)."""
+    import torch
+    from torch.utils import mobile_optimizer
+
+    try:
+        return mobile_optimizer.optimize_for_mobile(ts), "optimize_for_mobile"
+    except RuntimeError as e:
+        if "XNNPACK" not in str(e):
+            raise
+        warnings.warn("optimize=True: this PyTorch build has no XNNPACK, so optimize_for_mobile cannot run; "
+                      "froze the module instead (BatchNorm folded, dropout removed, no XNNPACK prepacking)",
+                      stacklevel=3)
+        return torch.jit.freeze(ts.eval()), "torch.jit.freeze (no XNNPACK in this PyTorch build)"
+
+
 @register_exporter(SPEC)
 def export(ctx: ExportContext) -> Path:
     import torch
 
-    m = ctx.model.half() if ctx.opts.half else ctx.model
+    m = copy.deepcopy(ctx.model).fuse().half() if ctx.opts.half else ctx.model  # BN folded in fp32 first
     x = ctx.example_input().to(next(m.parameters()).dtype)
-    ts = torch.jit.trace(m, x, strict=False)
-    ctx.metadata.update(precision=ctx.opts.precision, versions={**ctx.metadata["versions"], "torch": torch.__version__})
-    extra = {EXTRA_FILE: md_io.dumps(ctx.metadata)}
-    if ctx.opts.optimize:
-        from torch.utils.mobile_optimizer import optimize_for_mobile
-
-        optimize_for_mobile(ts)._save_for_lite_interpreter(str(ctx.path), _extra_files=extra)
-    else:
-        ts.save(str(ctx.path), _extra_files=extra)
-    if ctx.opts.half:
-        ctx.model.float()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit is deprecated in favour of torch.export
+        ts = torch.jit.trace(m, x, strict=False)
+        ctx.metadata.update(precision=ctx.opts.precision,
+                            versions={**ctx.metadata["versions"], "torch": str(torch.__version__)})
+        if ctx.opts.optimize:
+            ts, how = optimize_for_mobile(ts)
+            ctx.metadata["mobile"] = {"optimizer": how, "lite_interpreter": True}
+            ts._save_for_lite_interpreter(str(ctx.path), _extra_files={EXTRA_FILE: md_io.dumps(ctx.metadata)})
+        else:
+            ts.save(str(ctx.path), _extra_files={EXTRA_FILE: md_io.dumps(ctx.metadata)})
     return ctx.path

@@ -79,6 +79,8 @@ class Runtime:
             x = x[None]
         if x.ndim != 4 or x.shape[1] != 3:
             raise ShapeError(f"{self.name} runtime expects an NCHW float32 batch (N, 3, H, W); got shape {x.shape}")
+        if x.shape[0] == 0:
+            return np.zeros((0, len(self.names)), np.float32)
         hw = tuple(self.metadata.get("imgsz") or (x.shape[2], x.shape[3]))
         if not self.dynamic and tuple(x.shape[2:]) != hw:
             raise ShapeError(f"artifact '{self.path}' accepts images of {hw[0]}x{hw[1]} only (static shape); got "
@@ -86,15 +88,17 @@ class Runtime:
         b = self.batch
         if self.dynamic or x.shape[0] == b:
             return np.asarray(self.forward(np.ascontiguousarray(x)), dtype=np.float32)
-        # Static batch: run in chunks of `b`, padding the last one.
-        out = []
-        for i in range(0, x.shape[0], b):
-            chunk = x[i:i + b]
-            n = chunk.shape[0]
-            if n < b:
-                chunk = np.concatenate([chunk, np.zeros((b - n, *chunk.shape[1:]), np.float32)])
-            out.append(np.asarray(self.forward(np.ascontiguousarray(chunk)), dtype=np.float32)[:n])
-        return np.concatenate(out)
+        # Static batch: run in chunks of `b`, padding the last one with zeros (its rows are dropped).
+        n = x.shape[0]
+        pad = -n % b
+        if pad:
+            x = np.concatenate([x, np.zeros((pad, *x.shape[1:]), np.float32)])
+        chunks = [np.ascontiguousarray(x[i:i + b]) for i in range(0, len(x), b)]
+        return np.concatenate([np.asarray(y, dtype=np.float32) for y in self.forward_chunks(chunks)])[:n]
+
+    def forward_chunks(self, chunks: list[np.ndarray]) -> list[np.ndarray]:
+        """Run several artifact-sized batches; a runtime with parallel requests may override this."""
+        return [self.forward(c) for c in chunks]
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.predict(x)

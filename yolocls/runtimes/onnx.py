@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import ast
+
 import numpy as np
 
 from .. import metadata as md_io
-from ..errors import MissingDependencyError
+from ..errors import ConfigError, MissingDependencyError
 from ._base import Runtime
 from ._registry import register_runtime
+
+GRAPH_OPTIMIZATION = {"disable": "ORT_DISABLE_ALL", "basic": "ORT_ENABLE_BASIC",
+                      "extended": "ORT_ENABLE_EXTENDED", "all": "ORT_ENABLE_ALL"}
 
 
 @register_runtime
 class OnnxRuntime(Runtime):
-    """Options: `threads` (intra-op threads, default: ORT's), `graph_optimization` (disable|basic|extended|all)."""
+    """Options: `threads` (intra-op threads; default: ORT's, one per core), `inter_threads`,
+    `graph_optimization` (disable | basic | extended | all, default all)."""
 
     name = "onnx"
     suffixes = (".onnx",)
@@ -27,22 +33,32 @@ class OnnxRuntime(Runtime):
         so = ort.SessionOptions()
         if self.options.get("threads"):
             so.intra_op_num_threads = int(self.options["threads"])
-        level = self.options.get("graph_optimization", "all")
-        so.graph_optimization_level = {
-            "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL, "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
-            "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED, "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
-        }[level]
+        if self.options.get("inter_threads"):
+            so.inter_op_num_threads = int(self.options["inter_threads"])
+        level = str(self.options.get("graph_optimization", "all")).lower()
+        if level not in GRAPH_OPTIMIZATION:
+            raise ConfigError(f"onnx graph_optimization='{level}' is not valid; use one of {', '.join(GRAPH_OPTIMIZATION)}")
+        so.graph_optimization_level = getattr(ort.GraphOptimizationLevel, GRAPH_OPTIMIZATION[level])
         providers = ["CPUExecutionProvider"]
         if self.device not in ("cpu", "") and "CUDAExecutionProvider" in ort.get_available_providers():
             providers.insert(0, "CUDAExecutionProvider")
         self.session = ort.InferenceSession(str(self.path), so, providers=providers)
-        meta = self.session.get_modelmeta().custom_metadata_map
-        if "yolocls" not in meta:
-            raise ValueError(f"'{self.path}' has no yolocls metadata (metadata_props['yolocls']); re-export it with yolocls")
-        self.metadata = md_io.loads(meta["yolocls"])
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
         self.input_dtype = np.float16 if "float16" in inp.type else np.float32
+        self.metadata = self._read_metadata(self.session.get_modelmeta().custom_metadata_map, inp.shape)
+
+    def _read_metadata(self, props: dict[str, str], shape: list) -> dict:
+        if "yolocls" in props:
+            return md_io.loads(props["yolocls"])
+        if "names" in props and "imgsz" in props:  # an Ultralytics export: same preprocessing, fewer keys
+            dynamic = not all(isinstance(d, int) for d in shape)
+            return md_io.build_metadata(names=ast.literal_eval(props["names"]),
+                                        imgsz=ast.literal_eval(props["imgsz"]), fmt="onnx",
+                                        batch=1 if dynamic else int(shape[0]), dynamic=dynamic,
+                                        precision="fp16" if self.input_dtype == np.float16 else "fp32")
+        raise ValueError(f"'{self.path}' has no yolocls metadata (metadata_props['yolocls']); re-export it with "
+                         "yolocls, which records the class names, imgsz and preprocessing")
 
     def version(self) -> str:
         return self.ort.__version__

@@ -1,6 +1,8 @@
-"""TorchScript backend (needs torch, nothing else)."""
+"""TorchScript backend (needs torch, nothing else); also loads the lite-interpreter files of optimize=True."""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
@@ -20,7 +22,9 @@ class TorchScriptRuntime(Runtime):
         self.torch = torch
         extra = {"metadata.json": ""}
         dev = f"cuda:{self.device}" if self.device.isdigit() else self.device
-        self.module = torch.jit.load(str(self.path), map_location=dev, _extra_files=extra).eval()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit is deprecated for torch.export
+            self.module = torch.jit.load(str(self.path), map_location=dev, _extra_files=extra).eval()
         self.dev = dev
         if not extra["metadata.json"]:
             raise ValueError(f"'{self.path}' has no yolocls metadata extra file; re-export it with yolocls")

@@ -1,0 +1,116 @@
+"""ONNX: the graph, its metadata, its options, and a user's own ONNX Runtime code from the README."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from yolocls import YOLO
+from yolocls.errors import ConfigError, ShapeError
+from yolocls.runtimes import load_runtime
+
+pytestmark = pytest.mark.onnx
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def readme_ort_example() -> str:
+    """The Python block that follows `<!-- ort-example -->` in the README."""
+    m = re.search(r"<!-- ort-example -->\s*```python\n(.*?)```", README.read_text(), re.S)
+    assert m, "README.md lost its '<!-- ort-example -->' ONNX Runtime snippet"
+    return m.group(1)
+
+
+def test_own_onnxruntime_code_from_readme_gives_the_probabilities_of_predict(exported, digits_root, tmp_path,
+                                                                              monkeypatch):
+    from yolocls.data.preprocess import preprocess
+
+    # A non-square image larger than imgsz, so the snippet's resize and centre crop both matter.
+    digit = Image.open(next((digits_root / "val" / "3").iterdir())).convert("RGB")
+    noise = np.random.default_rng(0).integers(0, 40, (41, 50, 3), dtype=np.uint8)
+    img = Image.fromarray(np.clip(np.asarray(digit.resize((50, 41), Image.NEAREST), np.int16) + noise, 0, 255)
+                          .astype(np.uint8))
+    img.save(tmp_path / "image.jpg")
+    shutil.copy(exported["onnx"], tmp_path / "best.onnx")
+    monkeypatch.chdir(tmp_path)
+    ns: dict = {}
+    exec(compile(readme_ort_example(), "README.md", "exec"), ns)  # noqa: S102 - the README's own code
+    ref = YOLO(exported["pt"]).runtime_for_inference().predict(preprocess(Image.open("image.jpg"), 32)[None])[0]
+    np.testing.assert_allclose(ns["probs"], ref, atol=1e-5)
+    assert ns["label"] == YOLO(exported["pt"]).names[int(ref.argmax())]
+
+
+def test_graph_passes_checker_and_carries_the_metadata(exported):
+    import onnx
+
+    proto = onnx.load(str(exported["onnx"]))
+    onnx.checker.check_model(proto, full_check=True)
+    props = {p.key: p.value for p in proto.metadata_props}
+    md = json.loads(props["yolocls"])
+    assert {"names", "imgsz", "batch", "task", "stride"} <= props.keys()
+    assert md["preprocess"]["resize"] == "shorter_side_to_imgsz" and md["preprocess"]["scale"] == pytest.approx(1 / 255)
+    assert md["preprocess"]["channel_order"] == "RGB" and md["preprocess"]["layout"] == "NCHW"
+    assert md["output"]["softmax_in_graph"] is True and md["precision"] == "fp32" and md["dynamic"] is False
+    assert len(md["source"]["sha256"]) == 64 and md["versions"]["onnx"] == onnx.__version__
+    assert [n.op_type for n in proto.graph.node][-1] == "Softmax"
+    assert [d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim] == [1, 3, 32, 32]
+
+
+def test_dynamic_export_takes_any_batch_and_image_size(ckpt_copy):
+    rt = load_runtime(YOLO(ckpt_copy).export(format="onnx", dynamic=True, opset=13))
+    x = np.random.default_rng(0).random((3, 3, 64, 96), dtype=np.float32)
+    ref = YOLO(ckpt_copy).runtime_for_inference().predict(x)
+    np.testing.assert_allclose(rt.predict(x), ref, atol=1e-5)
+    assert rt.dynamic and rt.session.get_inputs()[0].shape == ["batch", 3, "height", "width"]
+
+
+def test_half_runs_on_cpu_with_float16_input(ckpt_copy, digits_val):
+    rt = load_runtime(YOLO(ckpt_copy).export(format="onnx", half=True))
+    assert rt.input_dtype == np.float16 and rt.metadata["preprocess"]["dtype"] == "float16"
+    y = rt.predict(digits_val[0][:8])
+    assert y.dtype == np.float32 and np.allclose(y.sum(1), 1, atol=1e-2)
+
+
+def test_static_artifact_names_the_image_size_it_accepts(exported):
+    rt = load_runtime(exported["onnx"])
+    with pytest.raises(ShapeError, match=r"accepts images of 32x32 only.*imgsz=32"):
+        rt.predict(np.zeros((1, 3, 64, 64), np.float32))
+    with pytest.raises(ShapeError, match=r"\(N, 3, H, W\)"):
+        rt.predict(np.zeros((1, 1, 32, 32), np.float32))
+
+
+def test_runtime_threads_and_graph_optimisation_are_options(exported, digits_val):
+    x = digits_val[0][:16]
+    a = load_runtime(exported["onnx"], threads=1, graph_optimization="disable")
+    b = load_runtime(exported["onnx"], threads=2, inter_threads=1, graph_optimization="all")
+    assert a.session.get_session_options().intra_op_num_threads == 1
+    np.testing.assert_allclose(a.predict(x), b.predict(x), atol=1e-6)
+    with pytest.raises(ConfigError, match="graph_optimization='fast'.*disable, basic, extended, all"):
+        load_runtime(exported["onnx"], graph_optimization="fast")
+
+
+def test_unsupported_opset_is_refused_with_the_valid_range(ckpt_copy):
+    with pytest.raises(ConfigError, match=r"opset=5 is not supported; use 7-23"):
+        YOLO(ckpt_copy).export(format="onnx", opset=5)
+    assert not list(ckpt_copy.parent.glob("*.onnx")), "a failed export must leave nothing behind"
+
+
+def test_an_onnx_with_only_ultralytics_style_metadata_still_loads(exported, tmp_path):
+    import onnx
+
+    proto = onnx.load(str(exported["onnx"]))
+    del proto.metadata_props[:]
+    proto.metadata_props.add(key="names", value=str({i: str(i) for i in range(10)}))
+    proto.metadata_props.add(key="imgsz", value="[32, 32]")
+    onnx.save(proto, str(tmp_path / "ultra.onnx"))
+    rt = load_runtime(tmp_path / "ultra.onnx")
+    assert rt.names == {i: str(i) for i in range(10)} and rt.imgsz == 32 and not rt.dynamic
+    del proto.metadata_props[:]
+    onnx.save(proto, str(tmp_path / "bare.onnx"))
+    with pytest.raises(ValueError, match="no yolocls metadata"):
+        load_runtime(tmp_path / "bare.onnx")
