@@ -2,8 +2,8 @@
 
 One `node tfjs_runner.js` process per runtime, started at load and kept alive: batches stream in over stdin
 and probabilities come back over stdout as length-prefixed float32 frames (protocol in tfjs_runner.js).
-Options: `backend` ("wasm", default; or "cpu", pure JavaScript and ~30x slower), `timeout` (seconds to wait
-for the model to load). The npm packages come from `python -m yolocls.runtimes.tfjs_setup`.
+Options: `backend` ("wasm", default; or "cpu", pure JavaScript and ~30x slower), `timeout` (seconds the
+runner may stay silent, loading or running a batch, before it is killed; default 120). The npm packages come from `python -m yolocls.runtimes.tfjs_setup`.
 """
 
 from __future__ import annotations
@@ -64,12 +64,8 @@ class TFJSRuntime(Runtime):
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log)
         self._finalizer = weakref.finalize(self, _stop, self.proc, self.log)
         self._lock = threading.Lock()
-        timer = threading.Timer(float(self.options.get("timeout", 120)), self.proc.kill)
-        timer.start()
-        try:
-            n, payload = self._read_frame()
-        finally:
-            timer.cancel()
+        self.timeout = float(self.options.get("timeout", 120))
+        n, payload = self._read_frame()
         if n != 0:
             raise RuntimeError(f"tfjs runner sent an unexpected first frame (n={n})")
         self.info = json.loads(payload)
@@ -84,8 +80,14 @@ class TFJSRuntime(Runtime):
         return data
 
     def _read_frame(self) -> tuple[int, bytes]:
-        n, k = struct.unpack("<ii", self._read_exact(8))
-        payload = self._read_exact(n * k * 4 if n > 0 else k)
+        """The next reply; a runner silent for `timeout` seconds is killed, which ends the read with an error."""
+        watchdog = threading.Timer(self.timeout, self.proc.kill)
+        watchdog.start()
+        try:
+            n, k = struct.unpack("<ii", self._read_exact(8))
+            payload = self._read_exact(n * k * 4 if n > 0 else k)
+        finally:
+            watchdog.cancel()
         if n < 0:
             raise RuntimeError(f"tfjs runner error for '{self.path}':\n{payload.decode(errors='replace')}")
         return n, payload

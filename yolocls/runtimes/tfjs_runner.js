@@ -17,7 +17,7 @@ const [modelDir, nodeDir, backend = 'wasm'] = process.argv.slice(2);
 function frame(n, payload) {
   const head = Buffer.alloc(8);
   head.writeInt32LE(n, 0);
-  head.writeInt32LE(n > 0 ? payload.length / 4 : payload.length, 4);
+  head.writeInt32LE(n > 0 ? payload.length / 4 / n : payload.length, 4);  // K: floats per row, or bytes
   process.stdout.write(Buffer.concat([head, payload]));
 }
 
