@@ -19,7 +19,7 @@ from ._context import ExportContext
 
 INPUT_NAME = "images"
 OUTPUT_NAME = "output0"
-TF_REQUIRES = ("tensorflow", "tf_keras", "onnx2tf", "onnx", "onnxruntime")
+TF_REQUIRES = ("tensorflow", "tf_keras", "onnx2tf", "onnx_graphsurgeon", "onnx", "onnxruntime")
 
 
 def tf_versions() -> dict[str, str]:

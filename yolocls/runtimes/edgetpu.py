@@ -6,6 +6,7 @@ model's Edge TPU op cannot run on the CPU.
 
 from __future__ import annotations
 
+import ctypes
 import platform
 from typing import Any
 
@@ -27,6 +28,7 @@ class EdgeTPURuntime(TFLiteRuntime):
         lib = LIBEDGETPU.get(platform.system(), LIBEDGETPU["Linux"])
         opts = {"device": self.device} if self.device not in ("", "cpu") else {}
         try:
+            ctypes.CDLL(lib)  # first: a failed load_delegate leaves a half-made Delegate that errors when collected
             return [self.litert.load_delegate(lib, opts)]
         except (ValueError, OSError) as e:
             raise PlatformNotSupportedError(
