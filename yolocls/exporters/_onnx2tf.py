@@ -19,6 +19,8 @@ from ._context import ExportContext
 
 INPUT_NAME = "images"
 OUTPUT_NAME = "output0"
+# tf_keras goes in with --no-deps (it declares the full `tensorflow` wheel), which an extra cannot say.
+TF_FIX = "bash scripts/install.sh, or: pip install 'yolocls[tensorflow]' && pip install --no-deps tf_keras==2.21.0"
 TF_REQUIRES = ("tensorflow", "tf_keras", "onnx2tf", "onnx_graphsurgeon", "onnx", "onnxruntime")
 
 

@@ -24,6 +24,8 @@ from ._registry import ExporterSpec, register_exporter
 SPEC = ExporterSpec(
     name="tfjs", title="TensorFlow.js", suffix="_web_model", is_dir=True, extra="tfjs",
     requires=(*_onnx2tf.TF_REQUIRES, "tensorflowjs", "jax"),
+    fix="bash scripts/install.sh, or: pip install 'yolocls[tfjs]' && pip install --no-deps tf_keras==2.21.0 "
+        "tensorflowjs==4.22.0",
     options=frozenset({"imgsz", "half", "int8", "batch", "simplify", "opset", "device"}),
     note="runs in Node.js with @tensorflow/tfjs + the wasm backend (python -m yolocls.runtimes.tfjs_setup)",
 )

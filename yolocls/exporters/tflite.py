@@ -22,7 +22,7 @@ from ._registry import ExporterSpec, register_exporter
 
 SPEC = ExporterSpec(
     name="tflite", title="TensorFlow Lite", suffix=".tflite", extra="tensorflow",
-    requires=(*_onnx2tf.TF_REQUIRES, "ai_edge_litert"),
+    requires=(*_onnx2tf.TF_REQUIRES, "ai_edge_litert"), fix=_onnx2tf.TF_FIX,
     options=frozenset({"imgsz", "half", "int8", "data", "fraction", "batch", "int8_io", "per_channel", "simplify",
                        "opset", "device"}),
 )
