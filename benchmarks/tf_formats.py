@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -80,8 +81,6 @@ def main() -> int:
     args = ap.parse_args()
 
     from yolocls._backends import import_tensorflow
-
-    import_tensorflow()  # paddle first (see yolocls._backends)
     from yolocls.bench.parity import compare
     from yolocls.engine.exporter import export_model
     from yolocls.models import load_checkpoint, model_from_checkpoint
@@ -95,6 +94,9 @@ def main() -> int:
     ref = pt.predict(x)
     rows = [{"format": "pt (reference)", "latency_ms": round(latency_ms(pt, x[:1], args.warmup, args.runs), 2),
              "top1": float((ref.argmax(1) == labels).mean()) if args.model else None}]
+    # TensorFlow (paddle first, see yolocls._backends) only after timing PyTorch: with TF's thread pools
+    # loaded, the PyTorch latency measured here was 15x slower on a busy 2-core machine.
+    import_tensorflow()
     for fmt, kw in ROWS:
         name = f"{fmt}{''.join(f' {k}' for k in kw)}"
         stem = work / name.replace(" ", "_") / src.name
@@ -112,7 +114,7 @@ def main() -> int:
                        latency_ms=round(latency_ms(rt, x[:1], args.warmup, args.runs), 2))
             getattr(rt, "close", lambda: None)()
         except Exception as e:  # report and go on: one broken format must not hide the others
-            row.update(status=f"{type(e).__name__}: {str(e)[:160]}")
+            row.update(status=f"{type(e).__name__}: {str(e)[:100]}")
         rows.append(row)
         print(json.dumps(row), flush=True)
     cols = ["format", "export_s", "size_mb", "precision", "max_abs_dp", "top1_agreement", "top1", "latency_ms",
@@ -124,6 +126,7 @@ def main() -> int:
               + " |")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
+    shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
