@@ -94,8 +94,8 @@ def main() -> int:
     ref = pt.predict(x)
     rows = [{"format": "pt (reference)", "latency_ms": round(latency_ms(pt, x[:1], args.warmup, args.runs), 2),
              "top1": float((ref.argmax(1) == labels).mean()) if args.model else None}]
-    # TensorFlow (paddle first, see yolocls._backends) only after timing PyTorch: with TF's thread pools
-    # loaded, the PyTorch latency measured here was 15x slower on a busy 2-core machine.
+    # TensorFlow (paddle first, see yolocls._backends) only after timing PyTorch, so TF's thread pools
+    # cannot skew the reference (one run that imported TF first measured PyTorch at 2 s per image).
     import_tensorflow()
     for fmt, kw in ROWS:
         name = f"{fmt}{''.join(f' {k}' for k in kw)}"
