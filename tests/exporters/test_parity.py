@@ -24,6 +24,13 @@ CASES = [
     ("openvino", {"half": True}, "fp16"),
     ("openvino", {"int8": True, "data": "digits", "fraction": 0.2}, "int8"),
     # --- TensorFlow family
+    ("saved_model", {}, "fp32"),
+    ("pb", {}, "fp32"),
+    ("tflite", {}, "fp32"),
+    ("tflite", {"half": True}, "fp16"),
+    ("tflite", {"int8": True, "data": "digits"}, "int8"),
+    ("tfjs", {}, "fp32"),  # wasm backend computes in float32 (max |dp| ~2e-8)
+    ("edgetpu", {}, "int8"),  # runs_on="edgetpu": skipped without an Edge TPU
     # --- paddle / ncnn / coreml / engine
 ]
 

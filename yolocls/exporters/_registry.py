@@ -27,6 +27,8 @@ class ExporterSpec:
     (`.onnx`) or a folder suffix (`_openvino_model`, is_dir=True). extra: the pip extra that installs it.
     requires: importable modules the exporter needs. options: which OPTIONS it honours.
     runs_on: platform the *runtime* needs ("any", "cuda", "macos", "edgetpu"), for the bench's status column.
+    fix: the install command to name when a required module is missing, where `pip install 'yolocls[extra]'`
+    is not enough (packages that must go in with --no-deps).
     """
 
     name: str
@@ -38,6 +40,7 @@ class ExporterSpec:
     options: frozenset[str] = field(default_factory=frozenset)
     runs_on: str = "any"
     note: str = ""
+    fix: str | None = None
 
     def artifact_path(self, stem_path: Path) -> Path:
         """`runs/.../best.pt` -> `runs/.../best.onnx` or `runs/.../best_openvino_model/`."""
@@ -53,7 +56,7 @@ class ExporterSpec:
     def check_available(self) -> None:
         mod = self.missing()
         if mod:
-            raise MissingDependencyError(self.name, mod, self.extra)
+            raise MissingDependencyError(self.name, mod, self.extra, hint=self.fix)
 
 
 ExportFn = Callable[["ExportContext"], Path]

@@ -1,0 +1,111 @@
+"""PyTorch -> ONNX -> TensorFlow (Keras) through onnx2tf, offline; shared by the TensorFlow-family exporters.
+
+Two onnx2tf traps shape this module (../shared/BACKENDS.md, trap 5): onnx2tf downloads a calibration file from
+GitHub when the ONNX input has a static batch <= 20, and when it quantises without calibration data. So the
+ONNX given to it has a dynamic batch axis (height and width stay static), and onnx2tf only builds the Keras
+model (`disable_model_save`): SavedModel, GraphDef and TFLite files are written here from that model, and
+int8 calibration uses the user's images. TensorFlow is imported through `import_tensorflow()` (paddle first).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+from typing import Any
+
+from .._backends import import_tensorflow
+from ._context import ExportContext
+
+INPUT_NAME = "images"
+OUTPUT_NAME = "output0"
+# tf_keras goes in with --no-deps (it declares the full `tensorflow` wheel), which an extra cannot say.
+TF_FIX = "bash scripts/install.sh, or: pip install 'yolocls[tensorflow]' && pip install --no-deps tf_keras==2.21.0"
+TF_REQUIRES = ("tensorflow", "tf_keras", "onnx2tf", "onnx_graphsurgeon", "onnx", "onnxruntime")
+
+
+def tf_versions() -> dict[str, str]:
+    import onnx2tf
+
+    tf = import_tensorflow()
+    return {"tensorflow": tf.__version__, "onnx2tf": onnx2tf.__version__}
+
+
+def onnx_for_tf(ctx: ExportContext, softmax: bool = True) -> Path:
+    """The model as ONNX with a dynamic batch axis and static H/W; `softmax=False` ends at the logits."""
+    import onnx
+
+    key = f"onnx_for_tf_{softmax}"
+    if key in ctx._cache:
+        return ctx._cache[key]
+    proto = onnx.load(str(ctx.onnx_file(dynamic=False, batch=1)))
+    graph = proto.graph
+    if not softmax:
+        last = next(n for n in graph.node if graph.output[0].name in n.output)
+        if last.op_type != "Softmax":
+            raise RuntimeError(f"expected the ONNX graph to end in Softmax, found {last.op_type}")
+        producer = next(n for n in graph.node if last.input[0] in n.output)
+        producer.output[list(producer.output).index(last.input[0])] = graph.output[0].name
+        graph.node.remove(last)
+    for value in (graph.input[0], graph.output[0]):
+        dim = value.type.tensor_type.shape.dim[0]
+        dim.ClearField("dim_value")
+        dim.dim_param = "batch"
+    del graph.value_info[:]  # static shapes inferred for batch 1
+    onnx.checker.check_model(proto)
+    path = ctx.workdir / f"tf_{'probs' if softmax else 'logits'}.onnx"
+    onnx.save(proto, str(path))
+    ctx._cache[key] = path
+    return path
+
+
+def keras_model(ctx: ExportContext, softmax: bool = True) -> Any:
+    """A tf_keras Functional model of the classifier taking NHWC float32 `images` (batch None)."""
+    key = f"keras_{softmax}"
+    if key in ctx._cache:
+        return ctx._cache[key]
+    import_tensorflow()
+    import onnx2tf
+
+    src = onnx_for_tf(ctx, softmax)
+    with contextlib.redirect_stdout(io.StringIO()) as log:
+        try:
+            km = onnx2tf.convert(input_onnx_file_path=str(src), output_folder_path=str(ctx.workdir / "onnx2tf"),
+                                 not_use_onnxsim=True, disable_group_convolution=True, disable_model_save=True,
+                                 verbosity="error")
+        except SystemExit as e:  # onnx2tf calls sys.exit(1) on conversion errors
+            raise RuntimeError(f"onnx2tf failed (exit {e.code}):\n{log.getvalue()[-3000:]}") from None
+    ctx._cache[key] = km
+    return km
+
+
+def frozen_function(km: Any, imgsz: int, batch: int | None = None) -> Any:
+    """The Keras model as a frozen concrete function (variables folded to constants).
+
+    Converting a frozen function to TFLite takes ~1.5 s; handing the Keras model itself to the converter
+    takes 15-18 s for yolov8n-cls here (it traces every layer).
+    """
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    tf = import_tensorflow()
+    spec = tf.TensorSpec([batch, imgsz, imgsz, 3], tf.float32, name=INPUT_NAME)
+    return convert_variables_to_constants_v2(tf.function(lambda images: km(images)).get_concrete_function(spec))
+
+
+def save_saved_model(km: Any, folder: Path, imgsz: int) -> None:
+    """Write a SavedModel with one `serving_default` signature: {images: NHWC} -> {output0: probabilities}.
+
+    A plain tf.Module holding the variables saves in ~1 s; saving the Keras model traces every layer (~9 s).
+    """
+    tf = import_tensorflow()
+    spec = tf.TensorSpec([None, imgsz, imgsz, 3], tf.float32, name=INPUT_NAME)
+    module = tf.Module()
+    module.weights = list(km.variables)
+    module.serve = tf.function(lambda images: {OUTPUT_NAME: km(images)}, input_signature=[spec])
+    tf.saved_model.save(module, str(folder), signatures={"serving_default": module.serve})
+
+
+def mark_nhwc(ctx: ExportContext, **versions: str) -> None:
+    """Record in the metadata that the artifact takes NHWC input, and the converter versions."""
+    ctx.metadata["preprocess"] = {**ctx.metadata["preprocess"], "layout": "NHWC"}
+    ctx.metadata["versions"] = {**ctx.metadata["versions"], **tf_versions(), **versions}

@@ -1,0 +1,48 @@
+"""TensorFlow SavedModel backend: the `serving_default` signature of a `_saved_model/` folder."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import metadata as md_io
+from .._backends import import_tensorflow
+from ..errors import MissingDependencyError
+from ._base import Runtime
+from ._registry import register_runtime
+
+
+def load_tensorflow(fmt: str):
+    """TensorFlow (imported after paddle, see yolocls._backends), or a MissingDependencyError for `fmt`."""
+    try:
+        return import_tensorflow()
+    except ImportError:
+        raise MissingDependencyError(fmt, "tensorflow", "tensorflow") from None
+
+
+def to_layout(x: np.ndarray, metadata: dict) -> np.ndarray:
+    """NCHW (the runtime contract) -> the layout the artifact's metadata says its graph takes."""
+    if (metadata.get("preprocess") or {}).get("layout", "NCHW") == "NHWC":
+        return np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+    return x
+
+
+@register_runtime
+class SavedModelRuntime(Runtime):
+    name = "saved_model"
+    suffixes = ("_saved_model",)
+    extra = "tensorflow"
+
+    def load(self) -> None:
+        self.metadata = md_io.read_metadata_file(self.path)
+        self.tf = load_tensorflow(self.name)
+        sig = self.metadata.get("signature") or {}
+        self.fn = self.tf.saved_model.load(str(self.path)).signatures[sig.get("name", "serving_default")]
+        self.input_name = sig.get("input") or next(iter(self.fn.structured_input_signature[1]))
+        self.output_name = sig.get("output") or next(iter(self.fn.structured_outputs))
+
+    def version(self) -> str:
+        return self.tf.__version__
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out = self.fn(**{self.input_name: self.tf.constant(to_layout(x, self.metadata))})
+        return out[self.output_name].numpy()

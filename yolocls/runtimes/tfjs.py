@@ -1,0 +1,108 @@
+"""TF.js backend: the graph model runs in Node.js (@tensorflow/tfjs, wasm or cpu backend).
+
+One `node tfjs_runner.js` process per runtime, started at load and kept alive: batches stream in over stdin
+and probabilities come back over stdout as length-prefixed float32 frames (protocol in tfjs_runner.js).
+Options: `backend` ("wasm", default; or "cpu", pure JavaScript and ~30x slower), `timeout` (seconds the
+runner may stay silent, loading or running a batch, before it is killed; default 120). The npm packages come from `python -m yolocls.runtimes.tfjs_setup`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+import subprocess
+import tempfile
+import threading
+import weakref
+from pathlib import Path
+
+import numpy as np
+
+from .. import metadata as md_io
+from ..errors import MissingDependencyError
+from . import tfjs_setup
+from ._base import Runtime
+from ._registry import register_runtime
+from .saved_model import to_layout
+
+RUNNER = Path(__file__).with_name("tfjs_runner.js")
+
+
+def _stop(proc: subprocess.Popen, log) -> None:
+    if proc.poll() is None:
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    proc.stdout.close()
+    log.close()
+
+
+@register_runtime
+class TFJSRuntime(Runtime):
+    name = "tfjs"
+    suffixes = ("_web_model",)
+    extra = "tfjs"
+
+    def load(self) -> None:
+        self.metadata = md_io.read_metadata_file(self.path)
+        node = shutil.which("node")
+        if node is None:
+            raise MissingDependencyError("tfjs", "Node.js (the `node` command)", hint="install Node.js 18+ (e.g. "
+                                         f"`apt-get install nodejs npm`), then run `{tfjs_setup.SETUP_COMMAND}`")
+        folder = tfjs_setup.node_dir()
+        missing = tfjs_setup.missing_packages(folder)
+        if missing:
+            raise MissingDependencyError("tfjs", f"the npm packages {', '.join(missing)} (in {folder})",
+                                         hint=tfjs_setup.SETUP_COMMAND)
+        self.backend = str(self.options.get("backend", "wasm"))
+        self.log = tempfile.TemporaryFile()  # stderr: tfjs banners and errors, read back on failure
+        self.proc = subprocess.Popen([node, str(RUNNER), str(self.path), str(folder), self.backend],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log)
+        self._finalizer = weakref.finalize(self, _stop, self.proc, self.log)
+        self._lock = threading.Lock()
+        self.timeout = float(self.options.get("timeout", 120))
+        n, payload = self._read_frame()
+        if n != 0:
+            raise RuntimeError(f"tfjs runner sent an unexpected first frame (n={n})")
+        self.info = json.loads(payload)
+
+    def _read_exact(self, size: int) -> bytes:
+        data = self.proc.stdout.read(size)
+        if len(data) != size:
+            self.proc.wait(timeout=10)
+            self.log.seek(0)
+            err = self.log.read().decode(errors="replace")[-3000:]
+            raise RuntimeError(f"tfjs runner for '{self.path}' exited (code {self.proc.returncode}):\n{err}")
+        return data
+
+    def _read_frame(self) -> tuple[int, bytes]:
+        """The next reply; a runner silent for `timeout` seconds is killed, which ends the read with an error."""
+        watchdog = threading.Timer(self.timeout, self.proc.kill)
+        watchdog.start()
+        try:
+            n, k = struct.unpack("<ii", self._read_exact(8))
+            payload = self._read_exact(n * k * 4 if n > 0 else k)
+        finally:
+            watchdog.cancel()
+        if n < 0:
+            raise RuntimeError(f"tfjs runner error for '{self.path}':\n{payload.decode(errors='replace')}")
+        return n, payload
+
+    def version(self) -> str:
+        return f"tfjs {self.info.get('tfjs')} ({self.info.get('backend')}, node {self.info.get('node')})"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.ascontiguousarray(to_layout(x, self.metadata), dtype="<f4")
+        with self._lock:
+            self.proc.stdin.write(struct.pack("<4I", *x.shape) + x.tobytes())
+            self.proc.stdin.flush()
+            n, payload = self._read_frame()
+        return np.frombuffer(payload, dtype="<f4").reshape(n, -1).copy()
+
+    def close(self) -> None:
+        """Stop the Node process (also done when the runtime is garbage-collected or at exit)."""
+        self._finalizer()

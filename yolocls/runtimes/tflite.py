@@ -1,0 +1,84 @@
+"""TFLite backend through LiteRT (ai-edge-litert): fp32, fp16 and full-integer int8 models.
+
+Options: `threads` (interpreter threads, default: all CPUs). Quantised input/output tensors are (de)quantised
+with their scale and zero point; a model whose metadata says `softmax_in_graph: false` returns logits and gets
+its softmax here, in float.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import metadata as md_io
+from ..errors import MissingDependencyError
+from ._base import Runtime
+from ._registry import register_runtime
+from .saved_model import to_layout
+
+METADATA_FILE = "metadata.json"  # the associated file (a zip appended to the flatbuffer) holding the metadata
+
+
+def read_metadata(path: Path) -> dict[str, Any]:
+    """The yolocls metadata inside a .tflite (its associated file)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return md_io.loads(zf.read(METADATA_FILE))
+    except (zipfile.BadZipFile, KeyError):
+        raise ValueError(f"'{path}' has no yolocls metadata (no {METADATA_FILE} associated file); "
+                         "re-export it with yolocls") from None
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@register_runtime
+class TFLiteRuntime(Runtime):
+    name = "tflite"
+    suffixes = (".tflite",)
+    extra = "tensorflow"
+
+    def delegates(self) -> list[Any]:
+        return []
+
+    def load(self) -> None:
+        self.metadata = read_metadata(self.path)
+        try:
+            from ai_edge_litert import interpreter as litert
+        except ImportError:
+            raise MissingDependencyError(self.name, "ai-edge-litert", "tensorflow") from None
+        self.litert = litert
+        threads = int(self.options.get("threads") or os.cpu_count() or 1)
+        self.interpreter = litert.Interpreter(model_path=str(self.path), num_threads=threads,
+                                              experimental_delegates=self.delegates() or None)
+        self.interpreter.allocate_tensors()
+        self.input = self.interpreter.get_input_details()[0]
+        self.output = self.interpreter.get_output_details()[0]
+        self.softmax = not (self.metadata.get("output") or {}).get("softmax_in_graph", True)
+
+    def version(self) -> str:
+        from importlib.metadata import version
+
+        return version("ai-edge-litert")
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = to_layout(x, self.metadata)
+        dtype = self.input["dtype"]
+        if np.issubdtype(dtype, np.integer):
+            scale, zero = self.input["quantization"]
+            info = np.iinfo(dtype)
+            x = np.clip(np.round(x / scale + zero), info.min, info.max)
+        self.interpreter.set_tensor(self.input["index"], x.astype(dtype))
+        self.interpreter.invoke()
+        y = self.interpreter.get_tensor(self.output["index"])
+        if np.issubdtype(y.dtype, np.integer):
+            scale, zero = self.output["quantization"]
+            y = (y.astype(np.float32) - zero) * scale
+        y = y.astype(np.float32).reshape(len(y), -1)
+        return softmax(y) if self.softmax else y
