@@ -26,6 +26,7 @@ class ExporterSpec:
     (`.onnx`) or a folder suffix (`_openvino_model`, is_dir=True). extra: the pip extra that installs it.
     requires: importable modules the exporter needs. options: which OPTIONS it honours.
     runs_on: platform the *runtime* needs ("any", "cuda", "macos", "edgetpu"), for the bench's status column.
+    install_hint: the install command when `pip install 'yolocls[extra]'` is not enough (e.g. another index).
     """
 
     name: str
@@ -37,6 +38,7 @@ class ExporterSpec:
     options: frozenset[str] = field(default_factory=frozenset)
     runs_on: str = "any"
     note: str = ""
+    install_hint: str | None = None
 
     def artifact_path(self, stem_path: Path) -> Path:
         """`runs/.../best.pt` -> `runs/.../best.onnx` or `runs/.../best_openvino_model/`."""
@@ -52,7 +54,7 @@ class ExporterSpec:
     def check_available(self) -> None:
         mod = self.missing()
         if mod:
-            raise MissingDependencyError(self.name, mod, self.extra)
+            raise MissingDependencyError(self.name, mod, self.extra, hint=self.install_hint)
 
 
 ExportFn = Callable[["ExportContext"], Path]
