@@ -20,6 +20,11 @@ CASES = [
     # --- openvino
     # --- TensorFlow family
     # --- paddle / ncnn / coreml / engine
+    ("paddle", {}, "fp32"),
+    ("ncnn", {}, "fp32"),
+    ("ncnn", {"half": True}, "fp16"),
+    ("coreml", {}, "fp32"),  # runs_on="macos": skipped elsewhere; tests/exporters/test_coreml.py checks the package
+    ("engine", {}, "fp32"),  # runs_on="cuda": skipped without a GPU; tests/exporters/test_engine.py has the rest
 ]
 
 

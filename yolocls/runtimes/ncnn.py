@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,7 @@ PARAM_FILE, BIN_FILE = "model.ncnn.param", "model.ncnn.bin"
 
 @register_runtime
 class NcnnRuntime(Runtime):
-    """Options: `threads` (default: all cores); `fp16` (fp16 storage and arithmetic, ncnn's own default; off
+    """Options: `threads` (default: ncnn's, the physical cores); `fp16` (fp16 storage and arithmetic, ncnn's own default; off
     here so fp32 artifacts match PyTorch to ~1e-8 instead of ~1e-6)."""
 
     name = "ncnn"
@@ -41,7 +40,8 @@ class NcnnRuntime(Runtime):
         self.metadata = md_io.read_metadata_file(self.path)
         fp16 = bool(self.options.get("fp16", False))
         net = ncnn.Net()
-        net.opt.num_threads = int(self.options.get("threads") or os.cpu_count() or 1)
+        if self.options.get("threads"):  # else ncnn's default: the physical (big) cores
+            net.opt.num_threads = int(self.options["threads"])
         net.opt.use_vulkan_compute = False
         net.opt.use_fp16_packed = net.opt.use_fp16_storage = net.opt.use_fp16_arithmetic = fp16
         if net.load_param(str(self.path / PARAM_FILE)) != 0 or net.load_model(str(self.path / BIN_FILE)) != 0:
