@@ -1,8 +1,10 @@
 """Export time, size, parity and batch-1 latency of the paddle / ncnn / coreml formats at imgsz 224.
 
-Run: .venv/bin/python benchmarks/other_formats.py [--scale n] [--imgsz 224] [--runs 100] [--images 16]
-Uses an untrained yolov8{scale}-cls with 1000 classes (random weights, seeded; probabilities ~1e-3, so an absolute
-difference of 1e-6 is ~1e-3 relative) on digits images upsampled to imgsz. On a shared CPU, latency is only
+Run: PYTHONPATH=. .venv/bin/python benchmarks/other_formats.py [--weights best.pt] [--scale n] [--imgsz 224]
+     [--runs 100] [--images 64] [--threads N]
+Model: `--weights` (a trained checkpoint, run at --imgsz), else a seeded random yolov8{scale}-cls with 1000
+classes and randomised BatchNorm statistics (so logits spread out and precision loss shows in the
+probabilities). Images: digits upsampled to imgsz. On a shared CPU, latency is only
 comparable within one run: PyTorch and ONNX Runtime are timed in the same run as references.
 (A script, not a test; its figures go in closing notes and the README.)
 """
@@ -51,10 +53,28 @@ def latency_ms(rt, x: np.ndarray, runs: int, warmup: int) -> tuple[float, float]
     return statistics.median(t), statistics.quantiles(t, n=10)[-1]
 
 
-def main() -> None:
+def random_model(scale: str):
+    """A seeded untrained model whose BatchNorm statistics are randomised (default ones make every logit ~0)."""
     import torch
 
     from yolocls.models import ClassificationModel
+
+    torch.manual_seed(0)
+    model = ClassificationModel(f"yolov8{scale}-cls.yaml")
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.2, 0.2)
+            m.running_var.uniform_(0.5, 1.5)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.2, 0.2)
+    model.names = {i: f"class{i}" for i in range(1000)}
+    return model.eval()
+
+
+def main() -> None:
+    import torch
+
+    from yolocls.models import load_checkpoint, model_from_checkpoint
     from yolocls.runtimes.pt import PyTorchRuntime
 
     ap = argparse.ArgumentParser()
@@ -62,17 +82,21 @@ def main() -> None:
     ap.add_argument("--imgsz", type=int, default=224)
     ap.add_argument("--runs", type=int, default=100)
     ap.add_argument("--warmup", type=int, default=20)
-    ap.add_argument("--images", type=int, default=16)
+    ap.add_argument("--images", type=int, default=64)
+    ap.add_argument("--weights", default=None)
+    ap.add_argument("--threads", type=int, default=None)
     a = ap.parse_args()
-    torch.manual_seed(0)
-    model = ClassificationModel(f"yolov8{a.scale}-cls.yaml").eval()
-    model.names, model.imgsz, model.args = {i: f"class{i}" for i in range(1000)}, a.imgsz, {}
+    model = random_model(a.scale) if not a.weights else model_from_checkpoint(load_checkpoint(a.weights)).eval()
+    model.imgsz, model.args = a.imgsz, {}
+    rkw_all = {"threads": a.threads} if a.threads else {}
+    if a.threads:
+        torch.set_num_threads(a.threads)
     imgs = digits_arrays()[0][: a.images]
     x = np.stack([preprocess(im, a.imgsz) for im in imgs])
     ref_rt = PyTorchRuntime(model=model)
     ref = ref_rt.predict(x)
     med, p90 = latency_ms(ref_rt, x[:1], a.runs, a.warmup)
-    print(f"yolov8{a.scale}-cls, imgsz {a.imgsz}, {a.images} images for parity, batch-1 latency over {a.runs} runs")
+    print(f"{a.weights or f'random yolov8{a.scale}-cls'}, threads {a.threads or 'default'}, imgsz {a.imgsz}, {a.images} images for parity, batch-1 latency over {a.runs} runs")
     print(f"{'row':<30} {'export s':>8} {'size MB':>8} {'max|dp|':>9} {'top1 agree':>10} {'load s':>7} "
           f"{'median ms':>9} {'p90 ms':>7}  note")
     print(f"{'pytorch (reference)':<30} {'':>8} {'':>8} {0:>9.1e} {1:>10.0%} {'':>7} {med:>9.2f} {p90:>7.2f}")
@@ -88,7 +112,7 @@ def main() -> None:
                 exported[key] = (res.path, res.seconds, res.size_mb)
             path, secs, size = exported[key]
             t0 = time.perf_counter()
-            rt = load_runtime(path, **rkw)
+            rt = load_runtime(path, **rkw_all, **rkw)
             load_s = time.perf_counter() - t0
             try:
                 probs = rt.predict(x)
