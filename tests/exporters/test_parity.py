@@ -32,6 +32,11 @@ CASES = [
     ("tfjs", {}, "fp32"),  # wasm backend computes in float32 (max |dp| ~2e-8)
     ("edgetpu", {}, "int8"),  # runs_on="edgetpu": skipped without an Edge TPU
     # --- paddle / ncnn / coreml / engine
+    ("paddle", {}, "fp32"),
+    ("ncnn", {}, "fp32"),
+    ("ncnn", {"half": True}, "fp16"),
+    ("coreml", {}, "fp32"),  # runs_on="macos": skipped elsewhere; tests/exporters/test_coreml.py checks the package
+    ("engine", {}, "fp32"),  # runs_on="cuda": skipped without a GPU; tests/exporters/test_engine.py has the rest
 ]
 
 

@@ -29,6 +29,8 @@ class ExporterSpec:
     runs_on: platform the *runtime* needs ("any", "cuda", "macos", "edgetpu"), for the bench's status column.
     fix: the install command to name when a required module is missing, where `pip install 'yolocls[extra]'`
     is not enough (packages that must go in with --no-deps).
+
+    install_hint: the install command when `pip install 'yolocls[extra]'` is not enough (e.g. another index).
     """
 
     name: str
@@ -41,6 +43,8 @@ class ExporterSpec:
     runs_on: str = "any"
     note: str = ""
     fix: str | None = None
+
+    install_hint: str | None = None
 
     def artifact_path(self, stem_path: Path) -> Path:
         """`runs/.../best.pt` -> `runs/.../best.onnx` or `runs/.../best_openvino_model/`."""
@@ -57,6 +61,8 @@ class ExporterSpec:
         mod = self.missing()
         if mod:
             raise MissingDependencyError(self.name, mod, self.extra, hint=self.fix)
+
+            raise MissingDependencyError(self.name, mod, self.extra, hint=self.install_hint)
 
 
 ExportFn = Callable[["ExportContext"], Path]

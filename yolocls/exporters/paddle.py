@@ -1,0 +1,71 @@
+"""Paddle exporter: x2paddle's PyTorch-trace converter into `<stem>_paddle_model/`.
+
+Layout (only what Paddle Inference needs): `model.json` (the PIR program), `model.pdiparams` (weights),
+`metadata.yaml`. x2paddle's generated Python code and its dygraph `.pdparams` stay in the scratch folder.
+x2paddle reports usage over the network unless `disable_feedback=True`, which we always pass.
+ONNX input is not used: x2paddle's onnx2paddle is broken with current onnx (ONNX has no `onnx.mapping`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import shutil
+import sys
+import warnings
+from pathlib import Path
+
+from .. import metadata as md_io
+from ..errors import ExportError
+from ..runtimes.paddle import MODEL_FILE, PARAMS_FILE, import_paddle
+from ._context import ExportContext
+from ._registry import ExporterSpec, register_exporter
+
+SPEC = ExporterSpec(name="paddle", title="PaddlePaddle", suffix="_paddle_model", is_dir=True, extra="paddle",
+                    requires=("paddle", "x2paddle"), options=frozenset({"imgsz", "batch"}))
+GENERATED_MODULE = "x2paddle_code"  # x2paddle writes and imports this module from its save_dir
+
+
+def convert(model, x, save_dir: Path) -> tuple[Path, Path]:
+    """Run x2paddle (trace) with feedback off; return the inference program and weights it wrote."""
+    paddle = import_paddle()
+    from x2paddle.convert import pytorch2paddle
+
+    log = io.StringIO()
+    path_before = list(sys.path)
+    chatty = logging.getLogger("x2paddle.convert")  # INFO banners, incl. a survey link, on every call
+    level = chatty.level
+    chatty.setLevel(logging.WARNING)
+    try:
+        with contextlib.redirect_stdout(log), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="No ccache found")
+            pytorch2paddle(module=model, save_dir=str(save_dir), jit_type="trace", input_examples=[x],
+                           disable_feedback=True)
+    except SystemExit as e:  # x2paddle calls exit(0) when the static export fails
+        raise ExportError(f"x2paddle stopped (exit {e.code}) while saving the Paddle program: "
+                          f"{log.getvalue()[-1500:]}") from None
+    finally:
+        chatty.setLevel(level)
+        sys.path[:] = path_before  # x2paddle inserts save_dir at sys.path[0] to import its generated code
+        sys.modules.pop(GENERATED_MODULE, None)
+    prog, params = save_dir / "inference_model" / MODEL_FILE, save_dir / "inference_model" / PARAMS_FILE
+    if not (prog.is_file() and params.is_file()):
+        found = sorted(str(p.relative_to(save_dir)) for p in save_dir.rglob("*"))
+        raise ExportError(f"x2paddle wrote no {MODEL_FILE} + {PARAMS_FILE} (paddle {paddle.__version__}); found "
+                          f"{found}. Log: {log.getvalue()[-1500:]}")
+    return prog, params
+
+
+@register_exporter(SPEC)
+def export(ctx: ExportContext) -> Path:
+    import x2paddle
+
+    paddle = import_paddle()
+    prog, params = convert(ctx.model, ctx.example_input(), ctx.workdir / "x2paddle")
+    shutil.copyfile(prog, ctx.path / MODEL_FILE)
+    shutil.copyfile(params, ctx.path / PARAMS_FILE)
+    ctx.metadata.update(precision="fp32", versions={**ctx.metadata["versions"], "paddle": paddle.__version__,
+                                                    "x2paddle": x2paddle.__version__})
+    md_io.write_metadata_file(ctx.path, ctx.metadata)
+    return ctx.path

@@ -1,0 +1,72 @@
+"""ncnn backend for `<stem>_ncnn_model/`: one CHW image per extractor call, looped over the batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .. import metadata as md_io
+from ..errors import MissingDependencyError
+from ._base import Runtime
+from ._registry import register_runtime
+
+PARAM_FILE, BIN_FILE = "model.ncnn.param", "model.ncnn.bin"
+
+
+@register_runtime
+class NcnnRuntime(Runtime):
+    """Options: `threads` (default: ncnn's, the physical cores); `fp16` (fp16 storage and arithmetic, ncnn's own default; off
+    here so fp32 artifacts match PyTorch to ~1e-8 instead of ~1e-6)."""
+
+    name = "ncnn"
+    suffixes = ("_ncnn_model",)
+    extra = "ncnn"
+
+    @classmethod
+    def matches(cls, path: Path) -> bool:
+        return super().matches(path) and path.is_dir()
+
+    def load(self) -> None:
+        try:
+            import ncnn
+        except ImportError:
+            raise MissingDependencyError("ncnn", "ncnn", "ncnn") from None
+        self.ncnn = ncnn
+        for name in (PARAM_FILE, BIN_FILE):
+            if not (self.path / name).is_file():
+                raise FileNotFoundError(f"'{self.path / name}' is missing; re-export with: yolocls export "
+                                        f"model=best.pt format=ncnn")
+        self.metadata = md_io.read_metadata_file(self.path)
+        fp16 = bool(self.options.get("fp16", False))
+        net = ncnn.Net()
+        if self.options.get("threads"):  # else ncnn's default: the physical (big) cores
+            net.opt.num_threads = int(self.options["threads"])
+        net.opt.use_vulkan_compute = False
+        net.opt.use_fp16_packed = net.opt.use_fp16_storage = net.opt.use_fp16_arithmetic = fp16
+        if net.load_param(str(self.path / PARAM_FILE)) != 0 or net.load_model(str(self.path / BIN_FILE)) != 0:
+            raise ValueError(f"ncnn could not read the model in '{self.path}' (corrupt or from another ncnn version)")
+        self.net = net
+        self.input_name, self.output_name = net.input_names()[0], net.output_names()[0]
+
+    @property
+    def precision(self) -> str:
+        return "fp16" if self.options.get("fp16") else super().precision
+
+    @property
+    def dynamic(self) -> bool:
+        return False
+
+    def version(self) -> str:
+        return self.ncnn.__version__
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out = []
+        for img in x:
+            ex = self.net.create_extractor()
+            ex.input(self.input_name, self.ncnn.Mat(np.ascontiguousarray(img)))
+            ret, y = ex.extract(self.output_name)
+            if ret != 0:
+                raise RuntimeError(f"ncnn extract('{self.output_name}') failed with code {ret} on '{self.path}'")
+            out.append(np.array(y).reshape(-1))
+        return np.stack(out)
