@@ -89,6 +89,7 @@ def markdown(report: BenchReport) -> str:
              f"`{s['data']}` ({s['val_images']} val images) · device {s['device']} · batch 1 latency over "
              f"{s['runs']} runs after {s['warmup']} warm-up · threads {s['threads'] or 'runtime default'} · "
              f"total {report.wall_s:.1f} s", "",
+             *([f"Command: `{s['command']}`", ""] if s.get("command") else []),
              "| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     lines += ["| " + " | ".join(c) + " |" for c in cells]
     lines += ["", "Median/p90/p99 ms: pure inference at batch 1 on a preprocessed image. E2E ms: per image from the "
@@ -137,7 +138,7 @@ def chart_png(report: BenchReport) -> bytes:
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator
 
     s = report.settings
     pts = [r for r in report.rows if r.ran and r.median_ms]
@@ -145,22 +146,29 @@ def chart_png(report: BenchReport) -> bytes:
     fig, ax = plt.subplots(figsize=(9, 6), dpi=110)
     sizes = [max(r.size_mb or 0.0, 0.01) for r in pts]
     smax = max(sizes, default=1.0)
-    for r, sz in zip(pts, sizes, strict=True):
+    seen_y: dict[float, int] = {}
+    for r, sz in sorted(zip(pts, sizes, strict=True), key=lambda t: t[0].median_ms):
         y = 100 * (r.top1 if use_top1 else (1.0 if r.reference else r.agreement or 0.0))
         colour = "#1f77b4" if r.reference else "#2ca02c" if r.parity_passed else "#d62728"
         area = 60 + 900 * sz / smax  # points^2
         ax.scatter(r.median_ms, y, s=area, color=colour, alpha=0.55, edgecolors="black", linewidths=0.8, zorder=3)
-        label = f"{r.format} ({r.precision}, {r.size_mb or 0:.1f} MB)"
-        ax.annotate(label, (r.median_ms, y), xytext=(math.sqrt(area / math.pi) + 3, 0), textcoords="offset points",
-                    va="center", fontsize=8.5, zorder=4)
+        # Formats often tie on top-1: alternate labels above and below the row of points so they do not collide.
+        k = seen_y.get(round(y, 2), 0)
+        seen_y[round(y, 2)] = k + 1
+        dy = (math.sqrt(area / math.pi) + 4 + 11 * (k // 2)) * (1 if k % 2 == 0 else -1)
+        ax.annotate(f"{r.format}\n{r.precision}, {r.size_mb or 0:.1f} MB", (r.median_ms, y), xytext=(0, dy),
+                    textcoords="offset points", ha="center", va="bottom" if dy > 0 else "top", fontsize=8.5,
+                    zorder=4)
     ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
     ax.set_xlabel("latency, batch 1, median (ms, log scale) — lower is better")
     ax.set_ylabel(("val top-1 (%)" if use_top1 else "top-1 agreement with PyTorch (%)") + " — higher is better")
     ys = [100 * (r.top1 if use_top1 else (1.0 if r.reference else r.agreement or 0.0)) for r in pts]
     if ys:
         lo, hi = min(ys), max(ys)
-        pad = max(0.5, (hi - lo) * 0.25)
+        pad = max(1.0, (hi - lo) * 0.3)
         ax.set_ylim(lo - pad, min(100.5, hi + pad) if hi <= 100 else hi + pad)
         xs = [r.median_ms for r in pts]
         ax.set_xlim(min(xs) / 1.6, max(xs) * 2.2)

@@ -136,7 +136,7 @@ class Bench:
                  out: str | Path | None = "reports", check: bool = False, strict: bool = False,
                  timeout: float = 600, tolerances: dict[str, Any] | None = None,
                  artifacts: dict[str, str | Path] | None = None, verbose: bool = True,
-                 keep_artifacts: bool = False):
+                 keep_artifacts: bool = False, command: str | None = None):
         from ..exporters._registry import parse_formats
 
         if half and int8:
@@ -160,7 +160,7 @@ class Bench:
         self.out = Path(out) if out else None
         self.check, self.strict, self.timeout = bool(check), bool(strict), float(timeout)
         self.tolerances = build_tolerances(**(tolerances or {}))
-        self.verbose, self.keep_artifacts = verbose, keep_artifacts
+        self.verbose, self.keep_artifacts, self.command = verbose, keep_artifacts, command
 
     def _job(self, work: Path, name: str, **kw: Any) -> dict[str, Any]:
         return {"work": str(work), "result": str(work / f"{name}.result.json"), "sys_path": list(sys.path), **kw}
@@ -297,7 +297,7 @@ class Bench:
                     "batch": self.batches, "runs": self.runs or "adaptive", "warmup": self.warmup,
                     "threads": self.threads, "timeout": self.timeout, "check": self.check,
                     "tolerances": {p: asdict(t) for p, t in self.tolerances.items()},
-                    "command": " ".join(["yolocls-bench", *sys.argv[1:]]) if sys.argv else ""}
+                    "command": self.command}
         report = BenchReport(rows=rows, settings=settings, environment=env, gate=gate,
                              name=report_name(info["checkpoint"], info["model_name"], imgsz, created),
                              created=created.isoformat(timespec="seconds"))
@@ -376,6 +376,7 @@ def bench_cli(args: dict[str, Any]) -> int:
     """`yolocls bench key=value ...` / `yolocls-bench --key value ...`: returns the exit code
     (1 when --check finds a parity breach or --strict a failed format)."""
     args = dict(args)
+    command = " ".join(["yolocls-bench", *(f"--{k.replace('_', '-')} {v}" for k, v in args.items())])
     tolerances = {k: args.pop(k) for k in TOLERANCE_KEYS if k in args}
     fmt = args.pop("format", None)
     kw = {k: v for k, v in args.items() if v is not None}
@@ -384,5 +385,5 @@ def bench_cli(args: dict[str, Any]) -> int:
     extra = sorted(set(kw) - allowed)
     if extra:
         raise ConfigError(f"'yolocls bench' does not take {', '.join(extra)}; see 'yolocls bench --help'")
-    report = benchmark(formats=fmt or "all", tolerances=tolerances, **kw)
+    report = benchmark(formats=fmt or "all", tolerances=tolerances, command=command, **kw)
     return report.exit_code
