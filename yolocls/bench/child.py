@@ -81,9 +81,18 @@ def measure(job: dict[str, Any]) -> dict[str, Any]:
     from .parity import Tolerance, compare
 
     out: dict[str, Any] = {}
-    t0 = time.perf_counter()
+    phases: dict[str, float] = {}  # seconds per step: where a slow row spends its time
+    out["phases"] = phases
+    clock = [time.perf_counter()]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        phases[name] = round(now - clock[0], 3)
+        clock[0] = now
+
     rt = load_runtime(job["artifact"], device=job["device"], fmt=job["format"], threads=job.get("threads"))
-    out["load_s"] = time.perf_counter() - t0
+    lap("load")
+    out["load_s"] = phases["load"]
     out["precision"] = rt.precision
     out["runtime_version"] = rt.version()
     out["dynamic"] = rt.dynamic
@@ -106,17 +115,24 @@ def measure(job: dict[str, Any]) -> dict[str, Any]:
         p = compare(probs, ref, labels if job.get("labels_valid") else None, precision=rt.precision,
                     fmt=job["format"], tolerance=tol)
         out["parity"] = {**p.to_dict(), "tolerance": tol.__dict__}
+    lap("val+parity")
     x1 = np.ascontiguousarray(x[:1])
     lat = timing.latency(lambda: rt.predict(x1), job.get("runs"), int(job.get("warmup", 10)))
     out["latency"] = lat.to_dict()
+    lap("latency")
     out["throughput"] = {}
     for b in job["batches"]:
+        if b == 1:  # back-to-back batch-1 calls were just timed: images/s is 1 / mean latency
+            out["throughput"]["1"] = 1e3 / lat.mean_ms
+            continue
         xb = np.ascontiguousarray(np.resize(np.asarray(x[:b]), (b, *x.shape[1:])))  # repeats images when val < b
         out["throughput"][str(b)] = timing.throughput(lambda xb=xb: rt.predict(xb), b, job.get("runs"))
+    lap("throughput")
     files = job.get("files") or []
     if files:
-        runs = min(lat.runs, max(timing.MIN_RUNS, 2 * len(files)))
+        runs = min(lat.runs, max(timing.MIN_RUNS, len(files)))
         out["e2e"] = end_to_end(rt, files, int(job["imgsz"]), runs)
+        lap("e2e")
     return out
 
 

@@ -40,6 +40,7 @@ class Row:
     runtime_version: str | None = None
     dynamic: bool | None = None
     load_s: float | None = None
+    phases: dict[str, float] = field(default_factory=dict)  # run child: seconds per step
     seconds: float | None = None  # wall time of this row (export + run children)
 
     @property

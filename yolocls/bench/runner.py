@@ -193,7 +193,8 @@ class Bench:
         if res.get("reason"):
             row.reason = res["reason"]
         row.seconds = (row.seconds or 0.0) + oc.seconds
-        for key in ("precision", "runtime_version", "dynamic", "top1", "top5", "latency", "peak_rss_mb", "load_s"):
+        for key in ("precision", "runtime_version", "dynamic", "top1", "top5", "latency", "peak_rss_mb", "load_s",
+                    "phases"):
             if res.get(key) is not None:
                 setattr(row, key, res[key])
         row.throughput = {str(k): float(v) for k, v in (res.get("throughput") or {}).items()}
