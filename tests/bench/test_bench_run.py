@@ -14,8 +14,9 @@ from yolocls.cli import main
 def cli_report(demo_home, tmp_path_factory):
     """`yolocls-bench` with no --model (the cached demo), --check, two formats and a batch sweep."""
     out = tmp_path_factory.mktemp("reports")
+    # One thread: two OpenMP threads on a 2-core machine shared with other jobs stall for seconds per call.
     rc = main(["bench", "--format", "torchscript,onnx", "--runs", "10", "--warmup", "2", "--batch", "1,4",
-               "--out", str(out), "--check"])
+               "--threads", "1", "--out", str(out), "--check"])
     files = sorted(out.iterdir())
     return rc, files, load_report(next(f for f in files if f.suffix == ".json"))
 
@@ -26,7 +27,7 @@ def test_no_model_benchmarks_the_demo_with_its_own_data_and_size(cli_report, dem
     assert rc == 0
     s = rep["settings"]
     assert s["demo"] is True and s["model"] == str(demo_home)
-    assert s["data"] == str(digits_root) and s["imgsz"] == 32 and s["batch"] == [1, 4]
+    assert s["data"] == str(digits_root) and s["imgsz"] == 32 and s["batch"] == [1, 4] and s["threads"] == 1
     assert [r["format"] for r in rep["rows"]] == ["pt", "torchscript", "onnx"]
     assert {f.suffix for f in files} == {".md", ".json", ".csv", ".png"}
     assert all(f.stem.startswith("bench_best-yolov8n-cls_32px_") for f in files)

@@ -53,6 +53,10 @@ def export_job(job: dict[str, Any]) -> dict[str, Any]:
     _extend_path(job)
     t0 = time.perf_counter()
     try:
+        if job.get("threads"):  # torch was imported by the fork server: OMP_NUM_THREADS is too late here
+            import torch
+
+            torch.set_num_threads(int(job["threads"]))
         from ..engine.exporter import export_model
         from ..models import load_checkpoint, model_from_checkpoint
 

@@ -49,6 +49,14 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+def load_average() -> float | None:
+    """The 1-minute load average (None where the OS has none): above the core count, timings are inflated."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
 def memory_gb() -> float | None:
     try:
         import psutil

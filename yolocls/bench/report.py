@@ -65,9 +65,21 @@ def table(report: BenchReport) -> tuple[list[str], list[list[str]]]:
     return head, cells
 
 
+def busy_warning(report: BenchReport) -> str | None:
+    """A warning when other work loaded the machine during the run (latencies are then inflated)."""
+    env = report.environment
+    loads = [v for v in (env.get("load_average") or {}).values() if v is not None]
+    cores = env.get("usable_cores") or env.get("cores") or 1
+    if loads and max(loads) > 0.75 * cores:
+        return (f"the machine was busy during this run (load average up to {max(loads):.1f} on {cores} cores): "
+                f"latencies and throughput are inflated; rerun on an idle machine for figures to compare")
+    return None
+
+
 def notes(report: BenchReport) -> list[str]:
     """One line per row with something to say (why it did not run, what it did not honour, parity breaches)."""
-    out = []
+    busy = busy_warning(report)
+    out = [f"**Warning**: {busy}"] if busy else []
     for r in report.rows:
         bits = []
         if r.reason and not r.reference:
@@ -104,6 +116,9 @@ def markdown(report: BenchReport) -> str:
     lines += ["## Environment", "", "| | |", "|---|---|"]
     for k in ("cpu", "cores", "usable_cores", "memory_gb", "os", "python", "torch", "numpy", "yolocls", "git_commit"):
         lines.append(f"| {k} | {env.get(k)} |")
+    if env.get("load_average"):
+        la = env["load_average"]
+        lines.append(f"| load average (1 min) | {la.get('start')} at start, {la.get('end')} at end |")
     if env.get("cpu_flags"):
         lines.append(f"| cpu flags | {' '.join(env['cpu_flags'])} |")
     for k, v in sorted((env.get("runtimes") or {}).items()):
@@ -222,7 +237,7 @@ def print_summary(report: BenchReport, check: bool = False, strict: bool = False
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=max(160, Console().width))
+    console = Console(width=max(200, Console().width))  # 18+ columns: never squeeze them into 80
     head, cells = table(report)
     t = Table(title=f"{report.settings['model_name']} at {report.settings['imgsz']}px, {report.settings['device']}",
               show_lines=False, header_style="bold")
@@ -238,7 +253,8 @@ def print_summary(report: BenchReport, check: bool = False, strict: bool = False
         console.print(report.gate.summary(), style="green" if report.gate.passed else "bold red", highlight=False)
     if report.files:
         console.print(f"reports: {', '.join(str(p) for p in report.files.values())}", highlight=False)
-    console.print(f"done in {report.wall_s:.1f} s", highlight=False)
+    console.print(f"done in {report.wall_s:.1f} s (export, val, parity and timing; reports written after)",
+                  highlight=False)
 
 
 def load_report(path: str | Path) -> dict[str, Any]:

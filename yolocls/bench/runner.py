@@ -230,7 +230,8 @@ class Bench:
             row.reason = "existing artifact (not exported by this run)"
         else:
             job = self._job(work, f"export-{fmt}", format=fmt, checkpoint=ctx["checkpoint"], sha256=ctx["sha256"],
-                            source=str(work / "artifacts" / Path(ctx["checkpoint"]).name), options=opts)
+                            source=str(work / "artifacts" / Path(ctx["checkpoint"]).name), options=opts,
+                            threads=self.threads)
             from .artifacts import export_job
 
             res = self._forked(export_job, job, self.timeout, work, f"export-{fmt}")
@@ -264,11 +265,12 @@ class Bench:
         return info
 
     def run(self) -> BenchReport:
-        from .environment import manifest
+        from .environment import load_average, manifest
         from .report import report_name
 
         t_start = time.perf_counter()
         created = datetime.now().astimezone()
+        load_start = load_average()
         isolation.start_fork_server()  # its torch import overlaps the parent's own start-up
         work = Path(tempfile.mkdtemp(prefix="yolocls-bench-"))
         try:
@@ -291,6 +293,7 @@ class Bench:
         rows_modules = self._modules()
         env = manifest(rows_modules)
         env["runtimes"] = {r.format: r.runtime_version for r in rows if r.runtime_version}
+        env["load_average"] = {"start": load_start, "end": load_average()}  # other processes' work skews timings
         gate = evaluate_gate(rows)
         settings = {"model": str(self.model or info["checkpoint"]), "model_name": info["model_name"],
                     "demo": self.model is None, "data": str(data), "val_images": val["images"], "imgsz": imgsz,
