@@ -29,7 +29,7 @@ def peak_rss_mb() -> float:
 def one_line(e: BaseException, limit: int = 240) -> str:
     msg = str(e).strip().splitlines()
     text = f"{type(e).__name__}: {msg[0]}" if msg else type(e).__name__
-    return text[:limit]
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def classify_error(e: BaseException) -> str:

@@ -146,6 +146,27 @@ def csv_text(report: BenchReport) -> str:
     return buf.getvalue()
 
 
+def _label_points(fig: Any, ax: Any, placed: list[tuple[Row, float, float]]) -> None:
+    """Label every point without overlaps: formats often tie on top-1, so labels go to the nearest free level
+    above or below their point (greedy, in display space), with a leader line when moved away."""
+    scale = fig.dpi / 72  # points -> pixels
+    levels: dict[int, list[tuple[float, float]]] = {}
+    for r, y, radius in placed:
+        px, _ = ax.transData.transform((r.median_ms, y))
+        text = f"{r.format}\n{r.precision}, {r.size_mb or 0:.1f} MB"
+        half = 0.5 * max(len(t) for t in text.splitlines()) * 5.2 * scale  # ~5.2 pt per character at 8.5 pt
+        for level in (0, -1, 1, -2, 2, -3, 3, -4, 4, -5, 5):
+            spans = levels.setdefault(level, [])
+            if all(px + half + 4 < a or px - half - 4 > b for a, b in spans):
+                spans.append((px - half, px + half))
+                break
+        step = 26  # points between label levels (two lines of 8.5 pt text)
+        dy = (radius + 3 + step * (abs(level) if level >= 0 else abs(level) - 1)) * (1 if level >= 0 else -1)
+        ax.annotate(text, (r.median_ms, y), xytext=(0, dy), textcoords="offset points", ha="center",
+                    va="bottom" if dy > 0 else "top", fontsize=8.5, zorder=4,
+                    arrowprops={"arrowstyle": "-", "color": "#888888", "lw": 0.6} if abs(dy) > radius + 10 else None)
+
+
 def chart_png(report: BenchReport) -> bytes:
     """Latency (x, log) against top-1 (y; top-1 agreement when the data's labels do not fit the model); marker
     area by artifact size; colour by parity; every point labelled."""
@@ -161,31 +182,25 @@ def chart_png(report: BenchReport) -> bytes:
     fig, ax = plt.subplots(figsize=(9, 6), dpi=110)
     sizes = [max(r.size_mb or 0.0, 0.01) for r in pts]
     smax = max(sizes, default=1.0)
-    seen_y: dict[float, int] = {}
+    placed = []
     for r, sz in sorted(zip(pts, sizes, strict=True), key=lambda t: t[0].median_ms):
         y = 100 * (r.top1 if use_top1 else (1.0 if r.reference else r.agreement or 0.0))
         colour = "#1f77b4" if r.reference else "#2ca02c" if r.parity_passed else "#d62728"
         area = 60 + 900 * sz / smax  # points^2
         ax.scatter(r.median_ms, y, s=area, color=colour, alpha=0.55, edgecolors="black", linewidths=0.8, zorder=3)
-        # Formats often tie on top-1: alternate labels above and below the row of points so they do not collide.
-        k = seen_y.get(round(y, 2), 0)
-        seen_y[round(y, 2)] = k + 1
-        dy = (math.sqrt(area / math.pi) + 4 + 11 * (k // 2)) * (1 if k % 2 == 0 else -1)
-        ax.annotate(f"{r.format}\n{r.precision}, {r.size_mb or 0:.1f} MB", (r.median_ms, y), xytext=(0, dy),
-                    textcoords="offset points", ha="center", va="bottom" if dy > 0 else "top", fontsize=8.5,
-                    zorder=4)
+        placed.append((r, y, math.sqrt(area / math.pi)))
     ax.set_xscale("log")
     ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
     ax.set_xlabel("latency, batch 1, median (ms, log scale) — lower is better")
     ax.set_ylabel(("val top-1 (%)" if use_top1 else "top-1 agreement with PyTorch (%)") + " — higher is better")
-    ys = [100 * (r.top1 if use_top1 else (1.0 if r.reference else r.agreement or 0.0)) for r in pts]
-    if ys:
+    if placed:
+        ys = [y for _, y, _ in placed]
         lo, hi = min(ys), max(ys)
         pad = max(1.0, (hi - lo) * 0.3)
         ax.set_ylim(lo - pad, min(100.5, hi + pad) if hi <= 100 else hi + pad)
-        xs = [r.median_ms for r in pts]
+        xs = [r.median_ms for r, _, _ in placed]
         ax.set_xlim(min(xs) / 1.6, max(xs) * 2.2)
     ax.grid(True, which="both", alpha=0.3)
     title = f"{s['model_name']} at {s['imgsz']}px on {s['device']} — {report.environment.get('cpu', '')}"
@@ -199,6 +214,7 @@ def chart_png(report: BenchReport) -> bytes:
     if skipped:
         fig.text(0.01, 0.01, "not shown: " + ", ".join(skipped), fontsize=7.5, color="#555555", wrap=True)
     fig.tight_layout(rect=(0, 0.03 if skipped else 0, 1, 1))
+    _label_points(fig, ax, placed)  # after the layout: it works in display coordinates
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     plt.close(fig)
