@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from yolocls.bench.runner import export_options, platform_reason
+from yolocls.bench.options import export_options, platform_reason
 from yolocls.exporters._registry import exporter_names, get_exporter
 
 _artifacts: dict[str, object] = {}

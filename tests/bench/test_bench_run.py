@@ -40,7 +40,8 @@ def test_each_row_has_val_parity_latency_throughput_e2e_and_memory(cli_report, d
     top1_ref = float((digits_ref.argmax(1) == labels).mean())
     for r in rep["rows"]:
         assert r["status"] == "ok", r
-        assert r["top1"] == pytest.approx(top1_ref) and r["top1"] <= r["top5"] <= 1
+        # Same probabilities up to float rounding (batched differently): at most one near-tie may flip.
+        assert abs(r["top1"] - top1_ref) <= 1 / len(labels) + 1e-9 and r["top1"] <= r["top5"] <= 1
         lat = r["latency"]
         assert lat["runs"] == 10 and 0 < lat["min_ms"] <= lat["median_ms"] <= lat["p90_ms"] <= lat["p99_ms"]
         assert set(r["throughput"]) == {"1", "4"} and all(v > 0 for v in r["throughput"].values())

@@ -10,9 +10,9 @@ from datetime import datetime
 import pytest
 from PIL import Image
 
+from yolocls.bench.options import build_tolerances, export_options, parse_batches, platform_reason
 from yolocls.bench.report import load_report, markdown, report_name, write_reports
 from yolocls.bench.rows import BenchReport, Row, evaluate_gate
-from yolocls.bench.runner import build_tolerances, export_options, parse_batches, platform_reason
 from yolocls.errors import ConfigError
 from yolocls.exporters._registry import ExporterSpec
 
