@@ -68,6 +68,7 @@ def demo_checkpoint(verbose: bool = True, recipe: dict[str, Any] | None = None) 
         print(f"Training the demo model once ({r['model']} on {r['data']}, {r['epochs']} epochs at imgsz "
               f"{r['imgsz']}); cached in {final}", file=sys.stderr)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    tmp.chmod(0o755)  # it becomes the cache folder: readable like any other
     try:
         job = {"recipe": r, "project": str(tmp), "result": str(tmp / "result.json")}
         oc = isolation.forked(train_job, job, TRAIN_TIMEOUT_S, tmp / "train.log")
