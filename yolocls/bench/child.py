@@ -44,7 +44,16 @@ def classify_error(e: BaseException) -> str:
 
 
 def predict_all(rt: Any, x: np.ndarray) -> np.ndarray:
-    return np.concatenate([rt.predict(np.ascontiguousarray(x[i:i + VAL_CHUNK])) for i in range(0, len(x), VAL_CHUNK)])
+    """Probabilities for all of `x`, VAL_CHUNK images per call. The last chunk is padded to the same shape:
+    a new input shape costs some runtimes a re-specialisation (TorchScript's profiling executor, OpenVINO)."""
+    out = []
+    for i in range(0, len(x), VAL_CHUNK):
+        chunk = np.asarray(x[i:i + VAL_CHUNK], dtype=np.float32)
+        n = len(chunk)
+        if n < VAL_CHUNK and len(x) > VAL_CHUNK:
+            chunk = np.concatenate([chunk, np.zeros((VAL_CHUNK - n, *chunk.shape[1:]), np.float32)])
+        out.append(rt.predict(np.ascontiguousarray(chunk))[:n])
+    return np.concatenate(out)
 
 
 def topk_accuracy(probs: np.ndarray, labels: np.ndarray) -> tuple[float, float]:

@@ -80,6 +80,8 @@ def notes(report: BenchReport) -> list[str]:
     """One line per row with something to say (why it did not run, what it did not honour, parity breaches)."""
     busy = busy_warning(report)
     out = [f"**Warning**: {busy}"] if busy else []
+    if report.settings.get("threads_note"):
+        out.append(f"**Threads**: {report.settings['threads_note']}")
     for r in report.rows:
         bits = []
         if r.reason and not r.reference:

@@ -66,6 +66,7 @@ class Bench:
         self.check, self.strict, self.timeout = bool(check), bool(strict), float(timeout)
         self.tolerances = build_tolerances(**(tolerances or {}))
         self.verbose, self.keep_artifacts, self.command = verbose, keep_artifacts, command
+        self.threads_note: str | None = None
 
     def _job(self, work: Path, name: str, **kw: Any) -> dict[str, Any]:
         return {"work": str(work), "result": str(work / f"{name}.result.json"), "sys_path": list(sys.path), **kw}
@@ -176,6 +177,7 @@ class Bench:
         t_start = time.perf_counter()
         created = datetime.now().astimezone()
         load_start = load_average()
+        self._threads_on_busy_machine(load_start)
         isolation.start_fork_server()  # its torch import overlaps the parent's own start-up
         work = Path(tempfile.mkdtemp(prefix="yolocls-bench-"))
         try:
@@ -204,8 +206,8 @@ class Bench:
                     "demo": self.model is None, "data": str(data), "val_images": val["images"], "imgsz": imgsz,
                     "device": self.device, "formats": self.formats, "half": self.half, "int8": self.int8,
                     "batch": self.batches, "runs": self.runs or "adaptive", "warmup": self.warmup,
-                    "threads": self.threads, "timeout": self.timeout, "check": self.check,
-                    "tolerances": {p: asdict(t) for p, t in self.tolerances.items()},
+                    "threads": self.threads, "threads_note": self.threads_note, "timeout": self.timeout,
+                    "check": self.check, "tolerances": {p: asdict(t) for p, t in self.tolerances.items()},
                     "command": self.command}
         report = BenchReport(rows=rows, settings=settings, environment=env, gate=gate,
                              name=report_name(info["checkpoint"], info["model_name"], imgsz, created),
@@ -222,6 +224,20 @@ class Bench:
 
             print_summary(report, check=self.check, strict=self.strict)
         return report
+
+    def _threads_on_busy_machine(self, load: float | None) -> None:
+        """On a machine already busy, multi-threaded runtimes spend their time waiting for descheduled threads
+        (eager PyTorch at 32 px went from ~1 ms to 600 ms at load 3 on 2 cores): time with one thread then,
+        unless --threads says otherwise, and say so in the report."""
+        from .environment import usable_cores
+
+        cores = usable_cores()
+        if self.threads is None and load is not None and load >= cores:
+            self.threads = 1
+            self.threads_note = (f"the machine was busy when the run started (load average {load:.1f} on {cores} "
+                                 f"cores), so every runtime ran with 1 thread; pass --threads N to choose")
+            if self.verbose:
+                print(f"note: {self.threads_note}", file=sys.stderr)
 
     def _all_rows(self, work: Path, ctx: dict[str, Any], info: dict[str, Any]) -> list[Row]:
         from tqdm import tqdm
