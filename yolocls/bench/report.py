@@ -266,7 +266,7 @@ def print_summary(report: BenchReport, check: bool = False, strict: bool = False
         t.add_row(*c, style=style.get(r.status) or ("red" if r.parity_passed is False else None))
     console.print(t)
     for n in notes(report):
-        console.print("  " + n.replace("**", ""), highlight=False)
+        console.print("  " + n.replace("**", ""), highlight=False, markup=False)
     if check:
         console.print(report.gate.summary(), style="green" if report.gate.passed else "bold red", highlight=False)
     if report.files:
