@@ -109,7 +109,11 @@ def forked(target: Callable[[dict[str, Any]], dict[str, Any]], job: dict[str, An
     p = _context().Process(target=_forked_main, args=(target, job, str(log)))
     t0 = time.perf_counter()
     p.start()
-    p.join(timeout)
+    try:
+        p.join(timeout)
+    except BaseException:  # Ctrl-C: the child leads its own session, so it would outlive us
+        _kill_group(p.pid)
+        raise
     timed_out = p.is_alive()
     if timed_out:
         _kill_group(p.pid)
@@ -134,6 +138,9 @@ def fresh(module: str, job: dict[str, Any], timeout: float, log: Path, env: dict
             _kill_group(proc.pid)
             code = proc.wait()
             timed_out = True
+        except BaseException:  # Ctrl-C: take the child's process group down with us
+            _kill_group(proc.pid)
+            raise
     return Outcome(_read_result(result), time.perf_counter() - t0, code, timed_out)
 
 
