@@ -68,10 +68,11 @@ def table(report: BenchReport) -> tuple[list[str], list[list[str]]]:
 def busy_warning(report: BenchReport) -> str | None:
     """A warning when other work loaded the machine during the run (latencies are then inflated)."""
     env = report.environment
-    loads = [v for v in (env.get("load_average") or {}).values() if v is not None]
+    # The load when the run started: later readings include the bench's own work.
+    load = (env.get("load_average") or {}).get("start")
     cores = env.get("usable_cores") or env.get("cores") or 1
-    if loads and max(loads) > 0.75 * cores:
-        return (f"the machine was busy during this run (load average up to {max(loads):.1f} on {cores} cores): "
+    if load is not None and load > 0.75 * cores:
+        return (f"the machine was busy when this run started (load average {load:.1f} on {cores} cores): "
                 f"latencies and throughput are inflated; rerun on an idle machine for figures to compare")
     return None
 
