@@ -1,0 +1,117 @@
+"""Report files (Markdown, JSON, CSV, PNG), the gate over rows, and argument handling, on hand-made rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+
+import pytest
+from PIL import Image
+
+from yolocls.bench.options import build_tolerances, export_options, parse_batches, platform_reason
+from yolocls.bench.report import load_report, markdown, report_name, write_reports
+from yolocls.bench.rows import BenchReport, Row, evaluate_gate
+from yolocls.errors import ConfigError
+from yolocls.exporters._registry import ExporterSpec
+
+
+def _row(fmt, status="ok", passed=True, ms=1.0, top1=0.95, size=5.0, **kw):
+    lat = {"median_ms": ms, "p90_ms": ms * 1.1, "p99_ms": ms * 1.3, "mean_ms": ms, "min_ms": ms * 0.9, "runs": 20}
+    ran = status == "ok"
+    return Row(format=fmt, title=fmt.upper(), status=status, precision="fp32" if ran else None,
+               top1=top1 if ran else None, top5=1.0 if ran else None, agreement=1.0 if ran else None,
+               max_abs=1e-6 if ran else None, mean_abs=1e-8 if ran else None, parity_passed=passed if ran else None,
+               latency=lat if ran else None, throughput={"1": 1000 / ms, "8": 8000 / ms} if ran else {},
+               e2e_ms=ms * 2 if ran else None, peak_rss_mb=100.0 if ran else None, size_mb=size, **kw)
+
+
+@pytest.fixture
+def report():
+    rows = [_row("pt", reference=True, ms=3.0), _row("alpha", ms=0.5, size=2.0),
+            _row("beta", passed=False, ms=1.5, top1=0.90, parity_failures=["max |dp| 0.03 > 0.0001"]),
+            _row("gamma", status="unavailable", reason="exported, not run: its runtime runs only on macOS"),
+            _row("delta", status="missing", reason="format 'delta' needs deltart, which is not installed"),
+            _row("eps", status="failed", reason="runtime crashed (SIGSEGV)")]
+    return BenchReport(rows=rows, settings={"model": "m.pt", "model_name": "yolov8n-cls", "data": "digits",
+                                            "val_images": 359, "imgsz": 32, "device": "cpu", "batch": [1, 8],
+                                            "runs": 20, "warmup": 2, "threads": None},
+                       environment={"cpu": "Test CPU", "cores": 2, "python": "3.11", "runtimes": {"alpha": "1.0"}},
+                       gate=evaluate_gate(rows), name="bench_m-yolov8n-cls_32px_20260101-120000",
+                       created="2026-01-01T12:00:00+00:00", wall_s=12.5)
+
+
+def test_reports_are_written_named_and_readable(report, tmp_path):
+    files = write_reports(report, tmp_path)
+    assert {p.name for p in files.values()} == {f"{report.name}.{e}" for e in ("md", "json", "csv", "png")}
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in files.values())  # no temp files
+    data = load_report(files["json"])
+    assert [r["format"] for r in data["rows"]] == ["pt", "alpha", "beta", "gamma", "delta", "eps"]
+    assert data["environment"]["cpu"] == "Test CPU" and data["gate"]["passed"] is False
+    rows = list(csv.DictReader(io.StringIO(files["csv"].read_text())))
+    assert [r["format"] for r in rows] == [r.format for r in report.rows]
+    assert float(rows[1]["latency_median_ms"]) == 0.5 and float(rows[1]["throughput_b8"]) == 16000
+    md = files["md"].read_text()
+    for label in ("| alpha | ok |", "| gamma | not available here |", "| delta | missing dependency |",
+                  "| eps | FAILED |", "| beta | ok |", "FAIL", "Test CPU", "its runtime runs only on macOS"):
+        assert label in md, label
+    header = next(line for line in md.splitlines() if line.startswith("| Format"))
+    assert header.count("|") == next(line for line in md.splitlines() if line.startswith("| alpha")).count("|")
+
+
+def test_chart_is_an_image_of_sensible_size(report, tmp_path):
+    png = write_reports(report, tmp_path)["png"]
+    with Image.open(png) as im:
+        im.load()
+        assert im.format == "PNG" and 600 <= im.width <= 3000 and 400 <= im.height <= 2000
+        extrema = im.convert("L").getextrema()
+    assert extrema[1] - extrema[0] > 100  # drawn on, not a blank canvas
+
+
+def test_a_second_report_in_the_same_second_gets_its_own_name(report, tmp_path):
+    first = write_reports(report, tmp_path)["json"]
+    report.name = first.stem
+    second = write_reports(report, tmp_path)["json"]
+    assert second != first and second.name.endswith("-2.json") and json.loads(first.read_text())
+
+
+def test_report_name_carries_model_size_date_and_time():
+    name = report_name("runs/train/weights/best.pt", "yolov8n-cls", 224, datetime(2026, 11, 25, 20, 15, 0))
+    assert name == "bench_best-yolov8n-cls_224px_20261125-201500"
+
+
+def test_gate_fails_only_on_formats_that_ran(report):
+    gate = evaluate_gate(report.rows)
+    assert not gate.passed and gate.checked == ["alpha", "beta"]
+    assert gate.failures == ["beta [fp32]: max |dp| 0.03 > 0.0001"]
+    assert evaluate_gate([r for r in report.rows if r.format != "beta"]).passed
+    assert "beta" in markdown(report).split("## Parity gate")[1]
+
+
+def test_tolerance_flags_override_every_or_one_precision():
+    t = build_tolerances(max_abs=1e-3)
+    assert t["fp32"].max_abs == 1e-3 and t["fp16"].max_abs == 1e-3
+    t = build_tolerances(max_abs="fp16:1e-2", min_agreement=0.9)
+    assert t["fp16"].max_abs == 1e-2 and t["fp32"].max_abs == 1e-4 and t["int8"].min_agreement == 0.9
+    with pytest.raises(ConfigError, match="unknown precision 'fp64'"):
+        build_tolerances(max_abs="fp64:1")
+
+
+def test_options_a_format_does_not_take_are_not_passed_and_the_precision_asked_is_recorded():
+    spec = ExporterSpec(name="x", title="X", suffix=".x", options=frozenset({"imgsz", "dynamic"}))
+    opts, requested, ignored = export_options(spec, imgsz=64, device="cpu", half=True, int8=False, dynamic=True,
+                                              data="digits")
+    assert opts == {"imgsz": 64, "dynamic": True} and requested == "fp32" and ignored == ["half"]
+    spec = ExporterSpec(name="y", title="Y", suffix=".y", options=frozenset({"imgsz", "int8", "device"}))
+    opts, requested, _ = export_options(spec, imgsz=64, device="cpu", half=False, int8=True, dynamic=False,
+                                        data="/data/x")
+    assert opts == {"imgsz": 64, "device": "cpu", "int8": True, "data": "/data/x"} and requested == "int8"
+
+
+def test_batch_lists_and_platform_reasons():
+    assert parse_batches("1,8,32") == [1, 8, 32] and parse_batches(4) == [4] and parse_batches([8, 1, 8]) == [1, 8]
+    with pytest.raises(ConfigError):
+        parse_batches("0")
+    assert platform_reason("any", "cpu") is None
+    assert "CUDA" in platform_reason("cuda", "cpu")

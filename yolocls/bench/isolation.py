@@ -1,0 +1,177 @@
+"""Child processes with a time limit: a crash (segfault) or a hang costs one row, never the whole run.
+
+Two kinds of child, both reporting through a JSON result file:
+- forked from a fork server that has imported torch once (`forked`): for the jobs that need PyTorch
+  (reading the checkpoint, exporting), so each export does not pay torch's multi-second import again;
+- a fresh interpreter (`fresh`): for loading and timing an artifact, so the runtime is measured with only
+  its own imports (honest start-up, memory and threading) and nothing torch left behind.
+Each child leads its own process group, so a converter's or runtime's helper processes die with it.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Imported once by the fork server: children forked from it start with PyTorch and the model code loaded.
+# (Nothing here loads the format plugins: a child must discover third-party plugins itself.)
+PRELOAD = ["yolocls.models", "yolocls.engine.exporter"]
+_ctx: Any = None
+
+
+@dataclass
+class Outcome:
+    """What came back from a child: its result dict, or why there is none."""
+
+    result: dict[str, Any] | None
+    seconds: float
+    exitcode: int | None
+    timed_out: bool = False
+
+    def failure(self, what: str, timeout: float, log: Path | None = None) -> str:
+        """One line saying why the child gave no result."""
+        if self.timed_out:
+            return f"{what} timed out after {timeout:g} s (killed)"
+        code = self.exitcode
+        if code is not None and code < 0:
+            try:
+                sig = signal.Signals(-code).name
+            except ValueError:
+                sig = f"signal {-code}"
+            how = f"crashed ({sig})"
+        else:
+            how = f"exited with code {code} without a result"
+        tail = last_line(log) if log else ""
+        return f"{what} {how}" + (f": {tail}" if tail else "")
+
+
+def last_line(log: Path, limit: int = 200) -> str:
+    """The last non-empty line of a child's log (the clue a crash leaves)."""
+    try:
+        lines = [ln.strip() for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
+    except OSError:
+        return ""
+    return lines[-1][:limit] if lines else ""
+
+
+def _context() -> Any:
+    global _ctx
+    if _ctx is None:
+        if "forkserver" in mp.get_all_start_methods():
+            _ctx = mp.get_context("forkserver")
+            _ctx.set_forkserver_preload(PRELOAD)
+        else:  # Windows
+            _ctx = mp.get_context("spawn")
+    return _ctx
+
+
+def start_fork_server() -> None:
+    """Start the fork server now (its torch import can overlap other work); later forks reuse it."""
+    ctx = _context()
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+def _read_result(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _forked_main(target: Callable[[dict[str, Any]], dict[str, Any]], job: dict[str, Any], log: str) -> None:
+    os.setsid()  # own process group: a timeout kills the converter's helpers too
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - lives as long as the child
+    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+    write_result(Path(job["result"]), target(job))
+
+
+def forked(target: Callable[[dict[str, Any]], dict[str, Any]], job: dict[str, Any], timeout: float,
+           log: Path) -> Outcome:
+    """Run `target(job)` in a child forked from the torch fork server; it returns the result dict."""
+    result = Path(job["result"])
+    result.unlink(missing_ok=True)
+    # Not a daemon: converters may start processes of their own.
+    p = _context().Process(target=_forked_main, args=(target, job, str(log)))
+    t0 = time.perf_counter()
+    p.start()
+    try:
+        p.join(timeout)
+    except BaseException:  # Ctrl-C: the child leads its own session, so it would outlive us
+        _kill_group(p.pid)
+        raise
+    timed_out = p.is_alive()
+    if timed_out:
+        _kill_group(p.pid)
+        p.join()
+    return Outcome(_read_result(result), time.perf_counter() - t0, p.exitcode, timed_out)
+
+
+def fresh(module: str, job: dict[str, Any], timeout: float, log: Path, env: dict[str, str] | None = None) -> Outcome:
+    """Run `python -m module JOB.json` in a fresh interpreter; the child writes job['result']."""
+    result = Path(job["result"])
+    result.unlink(missing_ok=True)
+    job_file = result.with_suffix(".job.json")
+    write_result(job_file, job)
+    t0 = time.perf_counter()
+    with open(log, "ab") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", module, str(job_file)], stdout=fh, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+        try:
+            code = proc.wait(timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            _kill_group(proc.pid)
+            code = proc.wait()
+            timed_out = True
+        except BaseException:  # Ctrl-C: take the child's process group down with us
+            _kill_group(proc.pid)
+            raise
+    return Outcome(_read_result(result), time.perf_counter() - t0, code, timed_out)
+
+
+def _kill_group(pid: int | None) -> None:
+    if pid is None:
+        return
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def write_result(path: Path, data: dict[str, Any]) -> None:
+    """Write a JSON file atomically (a partial result must never be read as a result)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, default=str))
+    os.replace(tmp, path)
+
+
+def child_env(threads: int | None) -> dict[str, str]:
+    """The environment of a fresh child: this yolocls first on the path, and the thread count for runtimes
+    that read it from the environment (OpenMP-based ones) as well as from the `threads` option."""
+    import yolocls
+
+    env = dict(os.environ)
+    root = str(Path(yolocls.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([root, *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]])
+    if threads:
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            env[var] = str(threads)
+    return env

@@ -1,0 +1,101 @@
+"""A bench row (one format's figures), the parity gate over rows, and the report they make up."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Row statuses, shown with distinct words: "cannot run here" is not "broken".
+STATUS_LABELS = {"ok": "ok", "failed": "FAILED", "unavailable": "not available here", "missing": "missing dependency"}
+
+
+@dataclass
+class Row:
+    """One format's results. Figures are None when the step that produces them did not run."""
+
+    format: str
+    title: str
+    status: str = "ok"  # ok | failed | unavailable | missing
+    reason: str = ""  # one line, for any status but ok (or a note for ok rows)
+    reference: bool = False  # the .pt row every other row is compared with
+    artifact: str | None = None
+    export_s: float | None = None
+    size_mb: float | None = None
+    requested: str = "fp32"  # precision asked of the exporter
+    precision: str | None = None  # precision that actually ran (a runtime may pick bf16 by itself)
+    not_honoured: list[str] = field(default_factory=list)  # requested options this format does not take
+    top1: float | None = None
+    top5: float | None = None
+    agreement: float | None = None  # share of val images whose top-1 equals the reference's
+    max_abs: float | None = None  # max |p - p_ref| over all images and classes
+    mean_abs: float | None = None
+    parity_passed: bool | None = None
+    parity_failures: list[str] = field(default_factory=list)
+    tolerance: dict[str, Any] | None = None
+    latency: dict[str, Any] | None = None  # batch 1: median_ms p90_ms p99_ms mean_ms min_ms runs
+    throughput: dict[str, float] = field(default_factory=dict)  # batch -> images/s
+    e2e_ms: float | None = None  # per image from the file: decode + preprocess + inference + postprocess
+    peak_rss_mb: float | None = None  # of the child that loaded and ran the artifact
+    runtime_version: str | None = None
+    dynamic: bool | None = None
+    load_s: float | None = None
+    phases: dict[str, float] = field(default_factory=dict)  # run child: seconds per step
+    seconds: float | None = None  # wall time of this row (export + run children)
+
+    @property
+    def ran(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def median_ms(self) -> float | None:
+        return (self.latency or {}).get("median_ms")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Gate:
+    """The parity gate: every non-reference row that ran must meet its precision's tolerance."""
+
+    passed: bool
+    failures: list[str]
+    checked: list[str]
+
+    def summary(self) -> str:
+        if self.passed:
+            return f"parity gate passed ({len(self.checked)} formats checked: {', '.join(self.checked) or 'none'})"
+        return "parity gate FAILED:\n" + "\n".join(f"  - {f}" for f in self.failures)
+
+
+def evaluate_gate(rows: list[Row]) -> Gate:
+    """Formats that did not run (not available here, missing dependency) do not fail the gate."""
+    checked, failures = [], []
+    for r in rows:
+        if r.reference or not r.ran:
+            continue
+        checked.append(r.format)
+        if r.parity_passed is False:
+            failures.append(f"{r.format} [{r.precision}]: {'; '.join(r.parity_failures)}")
+    return Gate(passed=not failures, failures=failures, checked=checked)
+
+
+@dataclass
+class BenchReport:
+    """Everything one run produced: rows, settings, environment, gate, report files, exit code."""
+
+    rows: list[Row]
+    settings: dict[str, Any]
+    environment: dict[str, Any]
+    gate: Gate
+    name: str
+    created: str
+    wall_s: float = 0.0
+    files: dict[str, Path] = field(default_factory=dict)
+    exit_code: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "created": self.created, "wall_s": self.wall_s, "settings": self.settings,
+                "environment": self.environment, "gate": asdict(self.gate),
+                "rows": [r.to_dict() for r in self.rows]}

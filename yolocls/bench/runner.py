@@ -1,0 +1,314 @@
+"""`yolocls-bench`: export the model to each format, load each artifact through its runtime, validate it, check
+it against the .pt, time it, and write a report. Driven by the format registry: a new format plugin shows up
+here with no change.
+
+Per format: an export child (forked from a torch fork server) and a run child (a fresh interpreter), each
+with the time left of the format's `timeout`, so a crash or hang costs that row only.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, YoloclsError
+from . import isolation
+from .options import TOLERANCE_KEYS, build_tolerances, export_options, parse_batches, platform_reason
+from .rows import BenchReport, Row, evaluate_gate
+from .valdata import prepare_val
+
+CHILD = "yolocls.bench.child"
+
+
+class BenchError(YoloclsError):
+    """The bench cannot produce any row (no reference, no data)."""
+
+
+# --- the run ---------------------------------------------------------------------------------------------------
+class Bench:
+    """One bench run; `run()` returns its BenchReport."""
+
+    def __init__(self, *, model: str | Path | None = None, data: str | None = None, formats: Any = "all",
+                 imgsz: int | None = None, device: str = "cpu", half: bool = False, int8: bool = False,
+                 batch: Any = 1, runs: int | None = None, warmup: int = 10, threads: int | None = None,
+                 out: str | Path | None = "reports", check: bool = False, strict: bool = False,
+                 timeout: float = 600, tolerances: dict[str, Any] | None = None,
+                 artifacts: dict[str, str | Path] | None = None, verbose: bool = True,
+                 keep_artifacts: bool = False, command: str | None = None):
+        from ..exporters._registry import parse_formats
+
+        if half and int8:
+            raise ConfigError("half=True and int8=True exclude each other; pick one precision")
+        if runs is not None and int(runs) < 1:
+            raise ConfigError(f"runs={runs} must be >= 1")
+        if int(warmup) < 0:
+            raise ConfigError(f"warmup={warmup} must be >= 0")
+        if float(timeout) <= 0:
+            raise ConfigError(f"timeout={timeout} must be > 0 seconds")
+        self.formats = parse_formats(formats or "all")
+        self.artifacts = {k: Path(v) for k, v in (artifacts or {}).items()}
+        unknown = sorted(set(self.artifacts) - set(self.formats))
+        if unknown:
+            raise ConfigError(f"artifacts given for {unknown}, which are not among the formats {self.formats}")
+        self.model, self.data, self.imgsz = model, data, imgsz
+        self.device, self.half, self.int8 = str(device), bool(half), bool(int8)
+        self.batches = parse_batches(batch)
+        self.runs = int(runs) if runs is not None else None
+        self.warmup, self.threads = int(warmup), (int(threads) if threads else None)
+        self.out = Path(out) if out else None
+        self.check, self.strict, self.timeout = bool(check), bool(strict), float(timeout)
+        self.tolerances = build_tolerances(**(tolerances or {}))
+        self.verbose, self.keep_artifacts, self.command = verbose, keep_artifacts, command
+        self.threads_note: str | None = None
+
+    def _job(self, work: Path, name: str, **kw: Any) -> dict[str, Any]:
+        return {"work": str(work), "result": str(work / f"{name}.result.json"), "sys_path": list(sys.path), **kw}
+
+    def _forked(self, target: Any, job: dict[str, Any], timeout: float, work: Path, name: str) -> dict[str, Any]:
+        log = work / f"{name}.log"
+        oc = isolation.forked(target, job, timeout, log)
+        return oc.result or {"status": "failed", "reason": oc.failure(name, timeout, log), "wall_s": oc.seconds}
+
+    def _measure(self, row: Row, artifact: Path, work: Path, timeout: float, ctx: dict[str, Any],
+                 reference: bool = False) -> None:
+        """Run the artifact's child and fill the row from its result."""
+        if timeout <= 0:
+            row.status, row.reason = "failed", f"no time left of the {self.timeout:g} s timeout after export"
+            return
+        name = f"run-{row.format}"
+        job = self._job(work, name, format=row.format, artifact=str(artifact), device=self.device,
+                        threads=self.threads, imgsz=ctx["imgsz"], batches=self.batches, runs=self.runs,
+                        warmup=self.warmup, reference=reference, labels_valid=ctx["labels_valid"],
+                        files=ctx["files"], tolerances={p: asdict(t) for p, t in self.tolerances.items()})
+        log = work / f"{name}.log"
+        if reference:  # the checkpoint needs torch: fork it from the server that has torch imported already
+            from .child import reference_job
+
+            oc = isolation.forked(reference_job, job, timeout, log)
+        else:  # a fresh interpreter: the runtime's own start-up, imports, threads and memory
+            oc = isolation.fresh(CHILD, job, timeout, log, env=isolation.child_env(self.threads))
+        res = oc.result or {"status": "failed", "reason": oc.failure("runtime", timeout, log)}
+        row.status = res["status"]
+        if res.get("reason"):
+            row.reason = res["reason"]
+        row.seconds = (row.seconds or 0.0) + oc.seconds
+        for key in ("precision", "runtime_version", "dynamic", "top1", "top5", "latency", "peak_rss_mb", "load_s",
+                    "phases"):
+            if res.get(key) is not None:
+                setattr(row, key, res[key])
+        row.throughput = {str(k): float(v) for k, v in (res.get("throughput") or {}).items()}
+        row.e2e_ms = (res.get("e2e") or {}).get("median_ms")
+        par = res.get("parity")
+        if par:
+            row.agreement, row.max_abs, row.mean_abs = par["agreement"], par["max_abs"], par["mean_abs"]
+            row.parity_passed, row.parity_failures = bool(par["passed"]), list(par["failures"])
+            row.tolerance = par.get("tolerance")
+
+    def _format_row(self, fmt: str, work: Path, ctx: dict[str, Any]) -> Row:
+        from ..errors import MissingDependencyError
+        from ..exporters._registry import get_exporter
+
+        spec = get_exporter(fmt)[0]
+        row = Row(format=spec.name, title=spec.title)
+        mod = spec.missing()
+        if mod and fmt not in self.artifacts:
+            row.status, row.reason = "missing", str(MissingDependencyError(spec.name, mod, spec.extra))
+            return row
+        opts, row.requested, ignored = export_options(
+            spec, imgsz=ctx["imgsz"], device=self.device, half=self.half, int8=self.int8,
+            dynamic=max(self.batches) > 1, data=ctx["data_root"])
+        row.not_honoured = [f"{k} (exported {row.requested})" for k in ignored]
+        t0 = time.perf_counter()
+        if fmt in self.artifacts:  # check an existing artifact instead of exporting (e.g. a deployed one)
+            artifact = self.artifacts[fmt]
+            if not artifact.exists():
+                raise ConfigError(f"artifact '{artifact}' given for {fmt} does not exist")
+            from ..engine.exporter import artifact_size
+
+            row.size_mb = round(artifact_size(artifact) / 2**20, 3)
+            row.reason = "existing artifact (not exported by this run)"
+        else:
+            job = self._job(work, f"export-{fmt}", format=fmt, checkpoint=ctx["checkpoint"], sha256=ctx["sha256"],
+                            source=str(work / "artifacts" / Path(ctx["checkpoint"]).name), options=opts,
+                            threads=self.threads)
+            from .artifacts import export_job
+
+            res = self._forked(export_job, job, self.timeout, work, f"export-{fmt}")
+            row.seconds = res.get("wall_s")
+            if res["status"] != "ok":
+                row.status, row.reason = res["status"], res.get("reason", "")
+                return row
+            artifact = Path(res["path"])
+            row.export_s, row.size_mb = res.get("seconds"), res.get("size_mb")
+        row.artifact = str(artifact)
+        why = platform_reason(spec.runs_on, self.device)
+        if why:
+            row.status, row.reason = "unavailable", f"exported, not run: {why}"
+            return row
+        self._measure(row, artifact, work, self.timeout - (time.perf_counter() - t0), ctx)
+        return row
+
+    def _inspect(self, work: Path) -> dict[str, Any]:
+        from .artifacts import inspect_job
+
+        model = self.model
+        if model is None:
+            from .demo import demo_checkpoint
+
+            model = demo_checkpoint(verbose=self.verbose)
+        job = self._job(work, "inspect", model=str(model), imgsz=self.imgsz)
+        info = self._forked(inspect_job, job, self.timeout, work, "inspect")
+        if info["status"] != "ok":
+            raise BenchError(f"cannot use '{model}' as the reference model (give a yolocls .pt checkpoint or a model "
+                             f"YAML): {info.get('reason')}")
+        return info
+
+    def run(self) -> BenchReport:
+        from .environment import load_average, manifest
+        from .report import report_name
+
+        t_start = time.perf_counter()
+        created = datetime.now().astimezone()
+        load_start = load_average()
+        self._threads_on_busy_machine(load_start)
+        isolation.start_fork_server()  # its torch import overlaps the parent's own start-up
+        work = Path(tempfile.mkdtemp(prefix="yolocls-bench-"))
+        try:
+            (work / "artifacts").mkdir()
+            info = self._inspect(work)
+            imgsz = int(self.imgsz or info["imgsz"])
+            if imgsz % 32:
+                new = -(-imgsz // 32) * 32
+                warnings.warn(f"imgsz={imgsz} is not a multiple of stride 32; using imgsz={new}", stacklevel=2)
+                imgsz = new
+            data = self.data or info["data"] or "digits"
+            val = prepare_val(str(data), imgsz, len(info["names"]), work)
+            ctx = {"imgsz": imgsz, "checkpoint": info["checkpoint"], "sha256": info["sha256"],
+                   "data_root": val["root"], "labels_valid": val["labels_valid"], "files": val["files"]}
+            rows = self._all_rows(work, ctx, info)
+            if self.keep_artifacts and self.out:
+                self._keep(rows, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        rows_modules = self._modules()
+        env = manifest(rows_modules)
+        env["runtimes"] = {r.format: r.runtime_version for r in rows if r.runtime_version}
+        env["load_average"] = {"start": load_start, "end": load_average()}  # other processes' work skews timings
+        gate = evaluate_gate(rows)
+        settings = {"model": str(self.model or info["checkpoint"]), "model_name": info["model_name"],
+                    "demo": self.model is None, "data": str(data), "val_images": val["images"], "imgsz": imgsz,
+                    "device": self.device, "formats": self.formats, "half": self.half, "int8": self.int8,
+                    "batch": self.batches, "runs": self.runs or "adaptive", "warmup": self.warmup,
+                    "threads": self.threads, "threads_note": self.threads_note, "timeout": self.timeout,
+                    "check": self.check, "tolerances": {p: asdict(t) for p, t in self.tolerances.items()},
+                    "command": self.command}
+        report = BenchReport(rows=rows, settings=settings, environment=env, gate=gate,
+                             name=report_name(info["checkpoint"], info["model_name"], imgsz, created),
+                             created=created.isoformat(timespec="seconds"))
+        failed = [r.format for r in rows if r.status == "failed"]
+        report.exit_code = 1 if (self.check and not gate.passed) or (self.strict and failed) else 0
+        report.wall_s = round(time.perf_counter() - t_start, 2)
+        if self.out:
+            from .report import write_reports
+
+            report.files = write_reports(report, self.out)
+        if self.verbose:
+            from .report import print_summary
+
+            print_summary(report, check=self.check, strict=self.strict)
+        return report
+
+    def _threads_on_busy_machine(self, load: float | None) -> None:
+        """On a machine already busy, multi-threaded runtimes spend their time waiting for descheduled threads
+        (eager PyTorch at 32 px went from ~1 ms to 600 ms at load 3 on 2 cores): time with one thread then,
+        unless --threads says otherwise, and say so in the report."""
+        from .environment import usable_cores
+
+        cores = usable_cores()
+        if self.threads is None and load is not None and load >= cores:
+            self.threads = 1
+            self.threads_note = (f"the machine was busy when the run started (load average {load:.1f} on {cores} "
+                                 f"cores), so every runtime ran with 1 thread; pass --threads N to choose")
+            if self.verbose:
+                print(f"note: {self.threads_note}", file=sys.stderr)
+
+    def _all_rows(self, work: Path, ctx: dict[str, Any], info: dict[str, Any]) -> list[Row]:
+        from tqdm import tqdm
+
+        from ..runtimes import detect_format
+
+        ckpt = Path(info["checkpoint"])
+        ref = Row(format=detect_format(ckpt), title="PyTorch", reference=True, artifact=str(ckpt),
+                  size_mb=round(info["size_mb"], 3), reason="reference")
+        bar = tqdm(total=1 + len(self.formats), desc="bench", unit="format", disable=not self.verbose,
+                   file=sys.stderr, dynamic_ncols=True)
+        bar.set_postfix_str(ref.format)
+        self._measure(ref, ckpt, work, self.timeout, ctx, reference=True)
+        bar.update()
+        if not ref.ran:
+            bar.close()
+            raise BenchError(f"the reference ({ckpt}) did not run, so nothing can be compared with it: {ref.reason}")
+        rows = [ref]
+        for fmt in self.formats:
+            bar.set_postfix_str(fmt)
+            rows.append(self._format_row(fmt, work, ctx))
+            bar.update()
+        bar.close()
+        return rows
+
+    def _keep(self, rows: list[Row], work: Path) -> None:
+        dest = self.out / "artifacts"
+        dest.mkdir(parents=True, exist_ok=True)
+        for r in rows:
+            if r.artifact and not r.reference and Path(r.artifact).is_relative_to(work):
+                target = dest / Path(r.artifact).name
+                shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
+                shutil.move(r.artifact, target)
+                r.artifact = str(target)
+
+    def _modules(self) -> list[str]:
+        from ..exporters._registry import get_exporter
+
+        return [m for f in self.formats for m in get_exporter(f)[0].requires]
+
+
+def benchmark(**kwargs: Any) -> BenchReport:
+    """Run the bench and return the whole report (rows, environment, gate, report files, exit code).
+
+    Arguments are those of `yolocls-bench` (see `Bench`), plus `tolerances={'max_abs': ...}`,
+    `artifacts={'fmt': path}` (check an existing artifact instead of exporting) and `keep_artifacts`.
+    """
+    return Bench(**kwargs).run()
+
+
+def run(model: str | Path | None = None, data: str | None = None, formats: Any = "all", **kwargs: Any) -> list[Row]:
+    """Benchmark `model` (a .pt checkpoint; None: the built-in demo) over `formats`; returns one Row per format,
+    the .pt reference first. Writes the reports to `out` (default reports/; None: no files).
+
+    >>> rows = yolocls.bench.run(model="best.pt", data="digits", formats="onnx,openvino", imgsz=32)
+    """
+    return benchmark(model=model, data=data, formats=formats, **kwargs).rows
+
+
+def bench_cli(args: dict[str, Any]) -> int:
+    """`yolocls bench key=value ...` / `yolocls-bench --key value ...`: returns the exit code
+    (1 when --check finds a parity breach or --strict a failed format)."""
+    args = dict(args)
+    command = " ".join(["yolocls-bench", *(f"--{k.replace('_', '-')} {v}" for k, v in args.items())])
+    tolerances = {k: args.pop(k) for k in TOLERANCE_KEYS if k in args}
+    fmt = args.pop("format", None)
+    kw = {k: v for k, v in args.items() if v is not None}
+    allowed = {"model", "data", "imgsz", "batch", "device", "verbose", "half", "int8", "runs", "warmup", "threads",
+               "out", "check", "timeout", "strict"}
+    extra = sorted(set(kw) - allowed)
+    if extra:
+        raise ConfigError(f"'yolocls bench' does not take {', '.join(extra)}; see 'yolocls bench --help'")
+    report = benchmark(formats=fmt or "all", tolerances=tolerances, command=command, **kw)
+    return report.exit_code
