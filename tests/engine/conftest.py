@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 
 @pytest.fixture(scope="session")
@@ -50,14 +51,6 @@ def http_server(tmp_path: Path):
     server.shutdown()
     server.server_close()
 
-"""A tiny digits ImageFolder (12 train / 4 val images per class) for fast training tests."""
-
-from __future__ import annotations
-
-from pathlib import Path
-
-import pytest
-from PIL import Image
 
 
 @pytest.fixture(scope="session")

@@ -60,9 +60,7 @@ class ExporterSpec:
     def check_available(self) -> None:
         mod = self.missing()
         if mod:
-            raise MissingDependencyError(self.name, mod, self.extra, hint=self.fix)
-
-            raise MissingDependencyError(self.name, mod, self.extra, hint=self.install_hint)
+            raise MissingDependencyError(self.name, mod, self.extra, hint=self.fix or self.install_hint)
 
 
 ExportFn = Callable[["ExportContext"], Path]
