@@ -8,6 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+# One pytest process loads every backend: TensorFlow (also via coremltools/onnx2tf) before Paddle segfaults,
+# so Paddle goes first (BACKENDS.md trap 3), exactly as yolocls._backends.import_tensorflow() does in plugins.
+from yolocls._backends import paddle_first  # noqa: E402
+
+paddle_first()
+
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 
 
