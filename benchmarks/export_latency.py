@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
-import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
+
+from yolocls.bench.timing import latency
 
 # (row label, format, export options, runtime options)
 ROWS = [
@@ -27,15 +28,6 @@ ROWS = [
 ]
 
 
-def latency_ms(rt, x: np.ndarray, runs: int, warmup: int) -> tuple[float, float]:
-    for _ in range(warmup):
-        rt.predict(x)
-    t = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        rt.predict(x)
-        t.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(t), statistics.quantiles(t, n=10)[-1]
 
 
 def main() -> None:
@@ -75,7 +67,8 @@ def main() -> None:
         rt = load_runtime(path, **rt_kw)
         y = rt.predict(x)
         ref = y if ref is None else ref
-        med, p90 = latency_ms(rt, x, a.runs, a.warmup)
+        t = latency(partial(rt.predict, x), a.runs, a.warmup)
+        med, p90 = t.median_ms, t.p90_ms
         print(f"{label:<15} {secs:>9.2f} {size:>8.2f} {med:>10.2f} {p90:>8.2f} {np.abs(y - ref).max():>9.2e} "
               f"{rt.precision}", flush=True)
     print(f"load average after: {os.getloadavg()[0]:.1f} (export seconds exclude the load-and-run verification)")

@@ -7,24 +7,12 @@ Run: .venv/bin/python benchmarks/model_forward.py [--scales n] [--imgsz 224] [--
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
+from functools import partial
 
 import torch
 
+from yolocls.bench.timing import latency
 from yolocls.models import ClassificationModel, count_flops, count_params
-
-
-def median_latency_ms(model: torch.nn.Module, x: torch.Tensor, runs: int, warmup: int) -> tuple[float, float]:
-    with torch.inference_mode():
-        for _ in range(warmup):
-            model(x)
-        t = []
-        for _ in range(runs):
-            t0 = time.perf_counter()
-            model(x)
-            t.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(t), statistics.quantiles(t, n=10)[-1]
 
 
 def main() -> None:
@@ -38,7 +26,10 @@ def main() -> None:
     print(f"{'model':<12} {'params':>12} {'GFLOPs@224':>11} {'GFLOPs@640':>11} {'median ms':>10} {'p90 ms':>8}")
     for s in a.scales:
         m = ClassificationModel(f"yolov8{s}-cls.yaml").eval()
-        med, p90 = median_latency_ms(m, torch.rand(1, 3, a.imgsz, a.imgsz), a.runs, a.warmup)
+        x = torch.rand(1, 3, a.imgsz, a.imgsz)
+        with torch.inference_mode():
+            t = latency(partial(m, x), a.runs, a.warmup)
+        med, p90 = t.median_ms, t.p90_ms
         print(f"yolov8{s}-cls {count_params(m):>12,} {count_flops(m, 224) / 1e9:>11.3f} "
               f"{count_flops(m, 640) / 1e9:>11.3f} {med:>10.2f} {p90:>8.2f}")
 

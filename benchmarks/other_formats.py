@@ -12,7 +12,6 @@ comparable within one run: PyTorch and ONNX Runtime are timed in the same run as
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +22,9 @@ from yolocls._backends import paddle_first
 
 paddle_first()  # before coremltools imports TensorFlow
 
+from functools import partial  # noqa: E402
+
+from yolocls.bench.timing import latency  # noqa: E402
 from yolocls.data.digits import digits_arrays  # noqa: E402
 from yolocls.data.preprocess import preprocess  # noqa: E402
 from yolocls.engine.exporter import export_model  # noqa: E402
@@ -42,15 +44,6 @@ ROWS = [
 ]
 
 
-def latency_ms(rt, x: np.ndarray, runs: int, warmup: int) -> tuple[float, float]:
-    for _ in range(warmup):
-        rt.predict(x)
-    t = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        rt.predict(x)
-        t.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(t), statistics.quantiles(t, n=10)[-1]
 
 
 def random_model(scale: str):
@@ -95,7 +88,8 @@ def main() -> None:
     x = np.stack([preprocess(im, a.imgsz) for im in imgs])
     ref_rt = PyTorchRuntime(model=model)
     ref = ref_rt.predict(x)
-    med, p90 = latency_ms(ref_rt, x[:1], a.runs, a.warmup)
+    t = latency(partial(ref_rt.predict, x[:1]), a.runs, a.warmup)
+    med, p90 = t.median_ms, t.p90_ms
     print(f"{a.weights or f'random yolov8{a.scale}-cls'}, threads {a.threads or 'default'}, imgsz {a.imgsz}, {a.images} images for parity, batch-1 latency over {a.runs} runs")
     print(f"{'row':<30} {'export s':>8} {'size MB':>8} {'max|dp|':>9} {'top1 agree':>10} {'load s':>7} "
           f"{'median ms':>9} {'p90 ms':>7}  note")
@@ -121,7 +115,8 @@ def main() -> None:
                 continue
             diff = float(np.abs(probs - ref).max())
             agree = float((probs.argmax(1) == ref.argmax(1)).mean())
-            med, p90 = latency_ms(rt, x[:1], a.runs, a.warmup)
+            t = latency(partial(rt.predict, x[:1]), a.runs, a.warmup)
+            med, p90 = t.median_ms, t.p90_ms
             print(f"{label:<30} {secs:>8.2f} {size:>8.2f} {diff:>9.1e} {agree:>10.0%} {load_s:>7.2f} {med:>9.2f} "
                   f"{p90:>7.2f}  {rt.version()} {rt.precision}")
 

@@ -15,14 +15,15 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import statistics
 import sys
 import tempfile
-import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
+
+from yolocls.bench.timing import latency
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -58,15 +59,6 @@ def val_images(data: str, imgsz: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.stack([preprocess(Image.open(paths[i]).convert("RGB"), imgsz) for i in idx]), np.asarray(labels)[idx]
 
 
-def latency_ms(rt, x1: np.ndarray, warmup: int, runs: int) -> float:
-    for _ in range(warmup):
-        rt.predict(x1)
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        rt.predict(x1)
-        times.append(time.perf_counter() - t)
-    return 1000 * statistics.median(times)
 
 
 def main() -> int:
@@ -92,7 +84,7 @@ def main() -> int:
     x, labels = val_images(args.data, args.imgsz, args.images)
     pt = load_runtime(src)
     ref = pt.predict(x)
-    rows = [{"format": "pt (reference)", "latency_ms": round(latency_ms(pt, x[:1], args.warmup, args.runs), 2),
+    rows = [{"format": "pt (reference)", "latency_ms": round(latency(partial(pt.predict, x[:1]), args.runs, args.warmup).median_ms, 2),
              "top1": float((ref.argmax(1) == labels).mean()) if args.model else None}]
     # TensorFlow (paddle first, see yolocls._backends) only after timing PyTorch, so TF's thread pools
     # cannot skew the reference (one run that imported TF first measured PyTorch at 2 s per image).
@@ -111,7 +103,7 @@ def main() -> int:
             p = compare(rt.predict(x), ref, labels, precision=rt.precision, fmt=name)
             row.update(export_s=res.seconds, size_mb=res.size_mb, precision=rt.precision, max_abs_dp=p.max_abs,
                        top1_agreement=p.agreement, top1=p.top1 if args.model else None,
-                       latency_ms=round(latency_ms(rt, x[:1], args.warmup, args.runs), 2))
+                       latency_ms=round(latency(partial(rt.predict, x[:1]), args.runs, args.warmup).median_ms, 2))
             getattr(rt, "close", lambda: None)()
         except Exception as e:  # report and go on: one broken format must not hide the others
             row.update(status=f"{type(e).__name__}: {str(e)[:100]}")

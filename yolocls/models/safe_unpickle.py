@@ -1,6 +1,6 @@
 """Read a PyTorch zip checkpoint whose pickle names classes, without running any of it.
 
-`torch.load(weights_only=True)` refuses such files, and `torch.load(weights_only=False)` imports and calls
+`torch.load(weights_only=True)` refuses such files, and an unrestricted torch.load imports and calls
 whatever the pickle names. Here every global the pickle names is looked up in an explicit allow-list: tensor
 rebuild functions and storage types map to our own tensor-building code, plain containers to themselves, and
 every class (a layer, a model, a transform) to an inert `Record` that only keeps the arguments and state the
