@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import warnings
 from types import ModuleType
 
 
 def paddle_first() -> None:
     if "tensorflow" not in __import__("sys").modules and importlib.util.find_spec("paddle") is not None:
         try:
-            import paddle  # noqa: F401
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="No ccache found")  # paddle's, on every import
+                import paddle  # noqa: F401
         except Exception:  # a broken paddle must not take TensorFlow down with it
             pass
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 PLUGIN = '''
-"""Test formats: 'crashfmt' segfaults in its runtime; 'macfmt' runs only on macOS."""
+"""Test formats: 'crashfmt' segfaults in its runtime; 'badexport' segfaults in its exporter (taking the
+bench's export worker down with it); 'macfmt' runs only on macOS."""
 import os
 import signal
 
@@ -26,6 +27,10 @@ from yolocls.runtimes._registry import register_runtime
 def _export(ctx):
     ctx.path.write_text(md_io.dumps(ctx.metadata))
     return ctx.path
+
+
+def _export_crash(ctx):
+    os.kill(os.getpid(), signal.SIGSEGV)
 
 
 def _load(self):
@@ -45,6 +50,8 @@ for name, runs_on, forward in (("crashfmt", "any", _crash), ("macfmt", "macos", 
                                    runs_on=runs_on))(_export)
     register_runtime(type(name, (Runtime,), {"name": name, "suffixes": ("." + name,), "load": _load,
                                              "forward": forward}))
+register_exporter(ExporterSpec(name="badexport", title="badexport", suffix=".badexport",
+                               options=frozenset({"imgsz"})))(_export_crash)
 '''
 
 
@@ -66,9 +73,9 @@ def format_plugins(tmp_path_factory: pytest.TempPathFactory):
         """))
     sys.path.append(str(d))
     formats._loaded = False
-    yield ["crashfmt", "macfmt"]
+    yield ["crashfmt", "badexport", "macfmt"]
     sys.path.remove(str(d))
-    for name in ("crashfmt", "macfmt"):
+    for name in ("crashfmt", "badexport", "macfmt"):
         exp._EXPORTERS.pop(name, None)
         rt._RUNTIMES.pop(name, None)
     sys.modules.pop("benchplug_formats", None)

@@ -21,6 +21,25 @@ def answer(job: dict[str, Any]) -> dict[str, Any]:
     return {"status": "ok", "pid": os.getpid(), "value": job["value"] * 2}
 
 
+_memory: dict[str, Any] = {}
+
+
+def remember(job: dict[str, Any]) -> dict[str, Any]:
+    """Keep a value in this process; a later job in the same worker reads it back with `recall`."""
+    _memory["value"] = job["value"]
+    return {"status": "ok", "pid": os.getpid()}
+
+
+def recall(job: dict[str, Any]) -> dict[str, Any]:
+    print("recalling", flush=True)
+    return {"status": "ok", "pid": os.getpid(), "value": _memory.get("value")}
+
+
+def hang(job: dict[str, Any]) -> dict[str, Any]:
+    time.sleep(600)
+    return {"status": "ok"}
+
+
 if __name__ == "__main__":  # `python -m tests.bench.helpers JOB.json`: sleeps job['sleep'] s, then answers
     job = json.loads(Path(sys.argv[1]).read_text())
     time.sleep(job.get("sleep", 0))

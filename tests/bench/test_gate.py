@@ -1,5 +1,5 @@
 """The parity gate: a perturbed artifact fails it, naming the format and the excess; a crash costs one row;
-a format that cannot run on this platform does not fail it. (The unperturbed artifact passing the gate is
+a crashing exporter costs one row; a format that cannot run on this platform does not fail it. (The unperturbed artifact passing the gate is
 shown by test_bench_run's --check run on the same model.) The test formats come in as a third-party
 entry-point plugin, which the bench picks up with no change."""
 
@@ -30,10 +30,12 @@ def test_perturbed_artifact_fails_the_gate_and_a_crash_costs_one_row(ckpt_copy, 
                        artifacts={"onnx": onnx_path}, runs=5, warmup=1, threads=1, check=True, out=tmp_path,
                        verbose=False)
     rows = {r.format: r for r in report.rows}
-    assert list(rows) == ["pt", "onnx", "crashfmt", "macfmt"]
+    assert list(rows) == ["pt", "onnx", "crashfmt", "badexport", "macfmt"]
     assert rows["onnx"].status == "ok" and rows["onnx"].parity_passed is False
     assert rows["onnx"].max_abs > 1e-4 and any("max |dp|" in f for f in rows["onnx"].parity_failures)
     assert rows["crashfmt"].status == "failed" and "crashed (SIGSEGV)" in rows["crashfmt"].reason
+    # An exporter that crashes costs its row; the next format exports in a fresh worker.
+    assert rows["badexport"].status == "failed" and "export-badexport crashed (SIGSEGV)" in rows["badexport"].reason
     assert rows["macfmt"].status == "unavailable" and "macOS" in rows["macfmt"].reason
     assert rows["macfmt"].size_mb is not None  # exported, only not run
     assert report.exit_code == 1 and not report.gate.passed

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
+
+import pytest
 
 from yolocls.bench import isolation
 
@@ -36,3 +39,31 @@ def test_fresh_child_result_is_read_back(tmp_path):
     oc = isolation.fresh("tests.bench.helpers", {"sleep": 0, "result": str(tmp_path / "r.json")}, 120,
                          tmp_path / "log", env=isolation.child_env(2))
     assert oc.exitcode == 0 and oc.result == {"status": "ok", "slept": 0}
+
+
+def test_worker_keeps_state_between_jobs_and_replaces_itself_after_a_crash_or_hang(tmp_path):
+    def job(i, **kw):
+        return {"result": str(tmp_path / f"r{i}.json"), **kw}
+
+    with isolation.Worker() as w:
+        first = w.run(helpers.remember, job(1, value=7), 60, tmp_path / "1.log")
+        second = w.run(helpers.recall, job(2), 60, tmp_path / "2.log")
+        # Same process: what the first job imported or kept is there for the second.
+        assert first.result["pid"] == second.result["pid"] and second.result["value"] == 7
+        assert (tmp_path / "2.log").read_text() == "recalling\n" and (tmp_path / "1.log").read_text() == ""
+
+        crash = w.run(helpers.segfault, job(3), 60, tmp_path / "3.log")
+        assert crash.result is None and crash.exitcode == -11 and not crash.timed_out
+        assert "crashed (SIGSEGV)" in crash.failure("export", 60, tmp_path / "3.log")
+        after = w.run(helpers.recall, job(4), 60, tmp_path / "4.log")
+        assert after.result["pid"] != first.result["pid"] and after.result["value"] is None  # a fresh worker
+
+        t0 = time.perf_counter()
+        hung = w.run(helpers.hang, job(5), 2, tmp_path / "5.log")
+        assert hung.timed_out and hung.result is None and time.perf_counter() - t0 < 30
+        assert hung.failure("export", 2) == "export timed out after 2 s (killed)"
+        last = w.run(helpers.answer, job(6, value=1), 60, tmp_path / "6.log")
+        assert last.result["value"] == 2 and last.result["pid"] != after.result["pid"]
+        pid = last.result["pid"]
+    with pytest.raises(ProcessLookupError):  # closed: the worker has exited
+        os.kill(pid, 0)

@@ -9,6 +9,7 @@ are the artifact's own. Val, parity and timing share the one loaded runtime.
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import time
@@ -101,47 +102,50 @@ def measure(job: dict[str, Any]) -> dict[str, Any]:
 
     rt = load_runtime(job["artifact"], device=job["device"], fmt=job["format"], threads=job.get("threads"))
     lap("load")
-    out["load_s"] = phases["load"]
-    out["precision"] = rt.precision
-    out["runtime_version"] = rt.version()
-    out["dynamic"] = rt.dynamic
-    out["artifact_batch"] = rt.batch
-    work = Path(job["work"])
-    x = np.load(work / "val_x.npy", mmap_mode="r")
-    labels = np.load(work / "val_y.npy")
-    probs = predict_all(rt, x)
-    if probs.shape[0] != len(x) or not np.all(np.isfinite(probs)):
-        raise ValueError(f"runtime returned {probs.shape} outputs (finite: {bool(np.all(np.isfinite(probs)))}) "
-                         f"for {len(x)} images")
-    if job.get("labels_valid"):
-        out["top1"], out["top5"] = topk_accuracy(probs, labels)
-    if job.get("reference"):
-        np.save(work / "reference.npy", probs)
-    else:
-        ref = np.load(work / "reference.npy")
-        tols = job["tolerances"]
-        tol = Tolerance(**tols.get(rt.precision, tols["fp32"]))
-        p = compare(probs, ref, labels if job.get("labels_valid") else None, precision=rt.precision,
-                    fmt=job["format"], tolerance=tol)
-        out["parity"] = {**p.to_dict(), "tolerance": tol.__dict__}
-    lap("val+parity")
-    x1 = np.ascontiguousarray(x[:1])
-    lat = timing.latency(lambda: rt.predict(x1), job.get("runs"), int(job.get("warmup", 10)))
-    out["latency"] = lat.to_dict()
-    lap("latency")
-    out["throughput"] = {}
-    for b in job["batches"]:
-        if b == 1:  # back-to-back batch-1 calls were just timed: images/s is 1 / mean latency
-            out["throughput"]["1"] = 1e3 / lat.mean_ms
-            continue
-        xb = np.ascontiguousarray(np.resize(np.asarray(x[:b]), (b, *x.shape[1:])))  # repeats images when val < b
-        out["throughput"][str(b)] = timing.throughput(lambda xb=xb: rt.predict(xb), b, job.get("runs"))
-    lap("throughput")
-    files = job.get("files") or []
-    if files:
-        runs = min(lat.runs, max(timing.MIN_RUNS, len(files)))
-        out["e2e"] = end_to_end(rt, files, int(job["imgsz"]), runs)
-        lap("e2e")
+    try:
+        out["load_s"] = phases["load"]
+        out["precision"] = rt.precision
+        out["runtime_version"] = rt.version()
+        out["dynamic"] = rt.dynamic
+        out["artifact_batch"] = rt.batch
+        work = Path(job["work"])
+        x = np.load(work / "val_x.npy", mmap_mode="r")
+        labels = np.load(work / "val_y.npy")
+        probs = predict_all(rt, x)
+        if probs.shape[0] != len(x) or not np.all(np.isfinite(probs)):
+            raise ValueError(f"runtime returned {probs.shape} outputs (finite: {bool(np.all(np.isfinite(probs)))}) "
+                             f"for {len(x)} images")
+        if job.get("labels_valid"):
+            out["top1"], out["top5"] = topk_accuracy(probs, labels)
+        if job.get("reference"):
+            np.save(work / "reference.npy", probs)
+        else:
+            ref = np.load(work / "reference.npy")
+            tols = job["tolerances"]
+            tol = Tolerance(**tols.get(rt.precision, tols["fp32"]))
+            p = compare(probs, ref, labels if job.get("labels_valid") else None, precision=rt.precision,
+                        fmt=job["format"], tolerance=tol)
+            out["parity"] = {**p.to_dict(), "tolerance": tol.__dict__}
+        lap("val+parity")
+        x1 = np.ascontiguousarray(x[:1])
+        lat = timing.latency(lambda: rt.predict(x1), job.get("runs"), int(job.get("warmup", 10)))
+        out["latency"] = lat.to_dict()
+        lap("latency")
+        out["throughput"] = {}
+        for b in job["batches"]:
+            if b == 1:  # back-to-back batch-1 calls were just timed: images/s is 1 / mean latency
+                out["throughput"]["1"] = 1e3 / lat.mean_ms
+                continue
+            xb = np.ascontiguousarray(np.resize(np.asarray(x[:b]), (b, *x.shape[1:])))  # repeats images when val < b
+            out["throughput"][str(b)] = timing.throughput(lambda xb=xb: rt.predict(xb), b, job.get("runs"))
+        lap("throughput")
+        files = job.get("files") or []
+        if files:
+            runs = min(lat.runs, max(timing.MIN_RUNS, len(files)))
+            out["e2e"] = end_to_end(rt, files, int(job["imgsz"]), runs)
+            lap("e2e")
+    finally:
+        rt.close()  # the child ends with os._exit: nothing else would stop a runtime's helper process
     return out
 
 
@@ -173,7 +177,9 @@ def main(argv: list[str]) -> int:
     from .isolation import write_result
 
     write_result(Path(job["result"]), run_job(job))
-    return 0
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # the result is on disk; skip interpreter teardown (TensorFlow's alone takes ~3 s here)
 
 
 if __name__ == "__main__":

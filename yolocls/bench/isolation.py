@@ -1,8 +1,11 @@
 """Child processes with a time limit: a crash (segfault) or a hang costs one row, never the whole run.
 
-Two kinds of child, both reporting through a JSON result file:
+Three kinds of child, all reporting through a JSON result file:
 - forked from a fork server that has imported torch once (`forked`): for the jobs that need PyTorch
-  (reading the checkpoint, exporting), so each export does not pay torch's multi-second import again;
+  (reading the checkpoint, the reference run), so each does not pay torch's multi-second import again;
+- a `Worker` forked the same way that runs jobs one after another (the exports): a converter imported by
+  one export stays imported for the next (TensorFlow alone takes ~10 s to import here, and five formats
+  go through it); a job that crashes or hangs takes the worker down, and the next job gets a fresh one;
 - a fresh interpreter (`fresh`): for loading and timing an artifact, so the runtime is measured with only
   its own imports (honest start-up, memory and threading) and nothing torch left behind.
 Each child leads its own process group, so a converter's or runtime's helper processes die with it.
@@ -119,6 +122,111 @@ def forked(target: Callable[[dict[str, Any]], dict[str, Any]], job: dict[str, An
         _kill_group(p.pid)
         p.join()
     return Outcome(_read_result(result), time.perf_counter() - t0, p.exitcode, timed_out)
+
+
+def _redirect(log: str) -> None:
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def _worker_main(conn: Any) -> None:
+    os.setsid()  # own process group: a timeout kills the converter's helpers too
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - lives as long as the worker
+    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+    while True:
+        try:
+            msg = conn.recv()
+        except EOFError:  # the parent is gone
+            return
+        if msg is None:
+            return
+        target, job, log = msg
+        sys.stdout.flush()
+        sys.stderr.flush()
+        _redirect(log)  # each job's output goes to its own log
+        try:
+            write_result(Path(job["result"]), target(job))
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        conn.send(True)
+
+
+class Worker:
+    """A child forked from the fork server that runs `target(job)` calls one after another.
+
+    Modules a job imports stay imported for the next job (the point: converters with slow imports are paid
+    for once per run). Each call has its own time limit and log; a call that crashes the worker or runs out
+    of time kills it (and its process group) and returns an Outcome that says so, and the next call starts a
+    fresh worker. Use as a context manager, or call `close()`.
+    """
+
+    def __init__(self) -> None:
+        self._proc: Any = None
+        self._conn: Any = None
+
+    def _start(self) -> None:
+        ctx = _context()
+        parent, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_worker_main, args=(child,))  # not a daemon: converters start processes
+        self._proc.start()
+        child.close()
+        self._conn = parent
+
+    def _discard(self) -> int | None:
+        """Kill the worker's process group; its exit code (negative: the signal that ended it)."""
+        proc, self._proc = self._proc, None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if proc is None:
+            return None
+        proc.join(1)  # a crashed worker has already ended: keep its own exit code
+        if proc.is_alive():
+            _kill_group(proc.pid)
+            proc.join()
+        return proc.exitcode
+
+    def run(self, target: Callable[[dict[str, Any]], dict[str, Any]], job: dict[str, Any], timeout: float,
+            log: Path) -> Outcome:
+        """Run `target(job)` in the worker (starting one if needed); like `forked`, but the worker lives on."""
+        result = Path(job["result"])
+        result.unlink(missing_ok=True)
+        t0 = time.perf_counter()
+        if self._proc is None or not self._proc.is_alive():
+            self._discard()
+            self._start()
+        try:
+            self._conn.send((target, job, str(log)))
+            done = self._conn.poll(timeout)
+            ok = done and self._conn.recv() is True
+        except (EOFError, OSError, BrokenPipeError):  # the worker died during the job
+            done, ok = True, False
+        except BaseException:  # Ctrl-C: the worker leads its own session, so it would outlive us
+            self._discard()
+            raise
+        if ok:
+            return Outcome(_read_result(result), time.perf_counter() - t0, 0)
+        code = self._discard()
+        return Outcome(_read_result(result), time.perf_counter() - t0, code, timed_out=not done)
+
+    def close(self) -> None:
+        """Ask the worker to exit; kill it if it does not within a few seconds."""
+        if self._proc is not None and self._proc.is_alive() and self._conn is not None:
+            try:
+                self._conn.send(None)
+                self._proc.join(10)
+            except (OSError, BrokenPipeError):
+                pass
+        self._discard()
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
 
 def fresh(module: str, job: dict[str, Any], timeout: float, log: Path, env: dict[str, str] | None = None) -> Outcome:

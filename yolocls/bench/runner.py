@@ -2,8 +2,9 @@
 it against the .pt, time it, and write a report. Driven by the format registry: a new format plugin shows up
 here with no change.
 
-Per format: an export child (forked from a torch fork server) and a run child (a fresh interpreter), each
-with the time left of the format's `timeout`, so a crash or hang costs that row only.
+Per format: an export in the export worker (forked from a torch fork server; it lives on from one format to
+the next so converters are imported once per run, and is replaced after a crash) and a run child (a fresh
+interpreter), each with the time left of the format's `timeout`, so a crash or hang costs that row only.
 """
 
 from __future__ import annotations
@@ -67,13 +68,15 @@ class Bench:
         self.tolerances = build_tolerances(**(tolerances or {}))
         self.verbose, self.keep_artifacts, self.command = verbose, keep_artifacts, command
         self.threads_note: str | None = None
+        self._exports = isolation.Worker()
 
     def _job(self, work: Path, name: str, **kw: Any) -> dict[str, Any]:
         return {"work": str(work), "result": str(work / f"{name}.result.json"), "sys_path": list(sys.path), **kw}
 
-    def _forked(self, target: Any, job: dict[str, Any], timeout: float, work: Path, name: str) -> dict[str, Any]:
+    def _forked(self, target: Any, job: dict[str, Any], timeout: float, work: Path, name: str,
+                worker: isolation.Worker | None = None) -> dict[str, Any]:
         log = work / f"{name}.log"
-        oc = isolation.forked(target, job, timeout, log)
+        oc = worker.run(target, job, timeout, log) if worker else isolation.forked(target, job, timeout, log)
         return oc.result or {"status": "failed", "reason": oc.failure(name, timeout, log), "wall_s": oc.seconds}
 
     def _measure(self, row: Row, artifact: Path, work: Path, timeout: float, ctx: dict[str, Any],
@@ -140,7 +143,7 @@ class Bench:
                             threads=self.threads)
             from .artifacts import export_job
 
-            res = self._forked(export_job, job, self.timeout, work, f"export-{fmt}")
+            res = self._forked(export_job, job, self.timeout, work, f"export-{fmt}", worker=self._exports)
             row.seconds = res.get("wall_s")
             if res["status"] != "ok":
                 row.status, row.reason = res["status"], res.get("reason", "")
@@ -196,6 +199,7 @@ class Bench:
             if self.keep_artifacts and self.out:
                 self._keep(rows, work)
         finally:
+            self._exports.close()
             shutil.rmtree(work, ignore_errors=True)
         rows_modules = self._modules()
         env = manifest(rows_modules)

@@ -10,7 +10,9 @@ int8 calibration uses the user's images. TensorFlow is imported through `import_
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +61,12 @@ def onnx_for_tf(ctx: ExportContext, softmax: bool = True) -> Path:
     return path
 
 
+# Keras models converted in this process, by the SHA-256 of their ONNX source: exporting one model to
+# several TensorFlow formats in one process (`--format all`, the bench's export worker) converts it once.
+_CONVERTED: OrderedDict[str, Any] = OrderedDict()
+_CONVERTED_MAX = 2
+
+
 def keras_model(ctx: ExportContext, softmax: bool = True) -> Any:
     """A tf_keras Functional model of the classifier taking NHWC float32 `images` (batch None)."""
     key = f"keras_{softmax}"
@@ -68,6 +76,11 @@ def keras_model(ctx: ExportContext, softmax: bool = True) -> Any:
     import onnx2tf
 
     src = onnx_for_tf(ctx, softmax)
+    digest = hashlib.sha256(src.read_bytes()).hexdigest()
+    if digest in _CONVERTED:
+        _CONVERTED.move_to_end(digest)
+        ctx._cache[key] = _CONVERTED[digest]
+        return ctx._cache[key]
     with contextlib.redirect_stdout(io.StringIO()) as log:
         try:
             km = onnx2tf.convert(input_onnx_file_path=str(src), output_folder_path=str(ctx.workdir / "onnx2tf"),
@@ -75,7 +88,9 @@ def keras_model(ctx: ExportContext, softmax: bool = True) -> Any:
                                  verbosity="error")
         except SystemExit as e:  # onnx2tf calls sys.exit(1) on conversion errors
             raise RuntimeError(f"onnx2tf failed (exit {e.code}):\n{log.getvalue()[-3000:]}") from None
-    ctx._cache[key] = km
+    ctx._cache[key] = _CONVERTED[digest] = km
+    while len(_CONVERTED) > _CONVERTED_MAX:
+        _CONVERTED.popitem(last=False)
     return km
 
 

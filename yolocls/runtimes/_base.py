@@ -100,6 +100,9 @@ class Runtime:
         """Run several artifact-sized batches; a runtime with parallel requests may override this."""
         return [self.forward(c) for c in chunks]
 
+    def close(self) -> None:
+        """Release what the runtime holds outside this process (a helper process); most hold nothing."""
+
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.predict(x)
 
