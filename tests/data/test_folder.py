@@ -40,7 +40,7 @@ def test_digits_is_written_once_and_recorded_by_name(digits_root: Path):
     assert (n_train, n_val) == (1438, 359)
     info = dataset_info("digits")
     assert info.spec == "digits" and info.names == {i: str(i) for i in range(10)}
-    assert info.train_defaults == {"fliplr": 0.0}  # digits are not mirror-symmetric
+    assert info.train_defaults == {"fliplr": 0.0, "cache": "ram"}  # not mirror-symmetric; 4 MB decoded
 
 
 def test_paths_are_recorded_absolute(small_root: Path):

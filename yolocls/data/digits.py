@@ -44,9 +44,12 @@ def split_indices(labels: np.ndarray) -> dict[str, np.ndarray]:
 
 # Training defaults this dataset asks for (explicit arguments still win): a mirrored digit is another glyph or
 # none, so horizontal flips only teach the model wrong examples.
-DATASET_YAML = """# yolocls dataset notes for the built-in digits dataset
+# The decoded dataset is ~4 MB, so it is kept in RAM rather than decoded from PNG again every epoch.
+YAML_HEADER = "# yolocls dataset notes for the built-in digits dataset"
+DATASET_YAML = f"""{YAML_HEADER}
 train_defaults:
   fliplr: 0.0  # digits are not mirror-symmetric
+  cache: ram  # 1,797 images of 32x32: 4 MB decoded
 """
 
 
@@ -54,8 +57,12 @@ def write_digits(root: str | Path) -> Path:
     """Write the digits ImageFolder to `root` (atomically: a temp folder renamed into place). Reused if present."""
     root = Path(root)
     if (root / "train").is_dir() and (root / "val").is_dir():
-        if not (root / "dataset.yaml").is_file():  # written by an older yolocls
-            (root / "dataset.yaml").write_text(DATASET_YAML)
+        notes = root / "dataset.yaml"
+        old = notes.read_text() if notes.is_file() else None
+        if old is None or (old != DATASET_YAML and old.startswith(YAML_HEADER)):  # written by an older yolocls
+            from ..metadata import write_atomic
+
+            write_atomic(notes, DATASET_YAML)
         return root
     root.parent.mkdir(parents=True, exist_ok=True)
     images, labels = digits_arrays()

@@ -7,26 +7,33 @@
    as in Ultralytics, whose policies already change colour
 5. random erasing with p=erasing (0.4): a rectangle of 2-33% of the area, aspect 0.3-3.3, set to black
 
-Every random draw comes from the generator passed in, which the loader seeds from (seed, epoch, sample index),
-so an image's augmentation does not depend on worker count, process count or interruption.
+Every random draw comes from the `random.Random` passed in, which the loader seeds from (seed, epoch, sample
+index) with `sample_rng`, so an image's augmentation does not depend on worker count, process count or
+interruption.
 Evaluation never augments: it uses `yolocls.data.preprocess.preprocess`.
 """
 
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
 from ..errors import ConfigError
-from .autoaugment import OPS, POLICIES
+from .autoaugment import OPS, POLICIES, as_array
 
 AUTO_AUGMENT = ("randaugment", "autoaugment", "augmix", "none")
 
 
-def random_resized_crop_box(w: int, h: int, rng: np.random.Generator, scale: tuple[float, float],
+def sample_rng(seed: int, epoch: int, index: int) -> random.Random:
+    """The generator of one sample's augmentation: a function of (seed, epoch, index) only."""
+    return random.Random((int(seed) & 0xFFFFFFFF) << 64 | (int(epoch) & 0xFFFFFFFF) << 32 | (int(index) & 0xFFFFFFFF))
+
+
+def random_resized_crop_box(w: int, h: int, rng: random.Random, scale: tuple[float, float],
                             ratio: tuple[float, float] = (3 / 4, 4 / 3)) -> tuple[int, int, int, int]:
     """(left, top, right, bottom) of a crop with area fraction in `scale` and aspect in `ratio` (10 tries,
     then the largest centred crop within `ratio`)."""
@@ -37,7 +44,7 @@ def random_resized_crop_box(w: int, h: int, rng: np.random.Generator, scale: tup
         aspect = math.exp(rng.uniform(*log_r))
         cw, ch = round(math.sqrt(target * aspect)), round(math.sqrt(target / aspect))
         if 0 < cw <= w and 0 < ch <= h:
-            x, y = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+            x, y = rng.randrange(w - cw + 1), rng.randrange(h - ch + 1)
             return x, y, x + cw, y + ch
     r = w / h
     cw, ch = (w, round(w / ratio[0])) if r < ratio[0] else (round(h * ratio[1]), h) if r > ratio[1] else (w, h)
@@ -45,7 +52,7 @@ def random_resized_crop_box(w: int, h: int, rng: np.random.Generator, scale: tup
     return x, y, x + cw, y + ch
 
 
-def hsv_jitter(a: np.ndarray, rng: np.random.Generator, h: float, s: float, v: float) -> np.ndarray:
+def hsv_jitter(a: np.ndarray, rng: random.Random, h: float, s: float, v: float) -> np.ndarray:
     """Brightness and contrast factors in 1 +- v, saturation in 1 +- s, hue shift in +- h (fraction of a turn)."""
     if v > 0:
         a = OPS["Brightness"](a, rng.uniform(max(0.0, 1 - v), 1 + v) - 1.0)
@@ -61,7 +68,7 @@ def hsv_jitter(a: np.ndarray, rng: np.random.Generator, h: float, s: float, v: f
     return a
 
 
-def random_erase(a: np.ndarray, rng: np.random.Generator, scale: tuple[float, float] = (0.02, 0.33),
+def random_erase(a: np.ndarray, rng: random.Random, scale: tuple[float, float] = (0.02, 0.33),
                  ratio: tuple[float, float] = (0.3, 3.3)) -> np.ndarray:
     """Set one random rectangle of `a` (HWC) to 0, in place (10 tries to fit one)."""
     h, w = a.shape[:2]
@@ -71,7 +78,7 @@ def random_erase(a: np.ndarray, rng: np.random.Generator, scale: tuple[float, fl
         aspect = math.exp(rng.uniform(*log_r))
         eh, ew = round(math.sqrt(target * aspect)), round(math.sqrt(target / aspect))
         if eh < h and ew < w:
-            y, x = int(rng.integers(0, h - eh + 1)), int(rng.integers(0, w - ew + 1))
+            y, x = rng.randrange(h - eh + 1), rng.randrange(w - ew + 1)
             a[y:y + eh, x:x + ew] = 0
             break
     return a
@@ -101,19 +108,20 @@ class TrainTransform:
         if not 0.0 <= self.scale < 1.0:
             raise ConfigError(f"scale={self.scale} must be in [0, 1): crops keep an area fraction in (1 - scale, 1)")
 
-    def __call__(self, a: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def __call__(self, a: np.ndarray, rng: random.Random) -> np.ndarray:
         h, w = a.shape[:2]
         box = random_resized_crop_box(w, h, rng, (1.0 - self.scale, 1.0))
-        a = np.asarray(Image.fromarray(a).resize((self.imgsz, self.imgsz), Image.BILINEAR, box=box))
+        img = Image.fromarray(a).resize((self.imgsz, self.imgsz), Image.BILINEAR, box=box)
         if self.fliplr > 0 and rng.random() < self.fliplr:
-            a = a[:, ::-1]
+            img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
         if self.flipud > 0 and rng.random() < self.flipud:
-            a = a[::-1]
+            img = img.transpose(Image.Transpose.FLIP_TOP_BOTTOM)
+        x = img  # stays a Pillow image through geometric ops, becomes an array at the first colour op
         if self.auto_augment != "none":
-            a = POLICIES[self.auto_augment](np.ascontiguousarray(a), rng)
+            x = POLICIES[self.auto_augment](img, rng)
         elif self.hsv_h or self.hsv_s or self.hsv_v:
-            a = hsv_jitter(np.ascontiguousarray(a), rng, self.hsv_h, self.hsv_s, self.hsv_v)
-        out = np.array(a, dtype=np.uint8)  # a writable, contiguous copy
+            x = hsv_jitter(as_array(img), rng, self.hsv_h, self.hsv_s, self.hsv_v)
+        out = np.array(x, dtype=np.uint8)  # a writable, contiguous copy
         if self.erasing > 0 and rng.random() < self.erasing:
             random_erase(out, rng)
         return out

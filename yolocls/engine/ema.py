@@ -28,16 +28,30 @@ class ModelEMA:
     def update(self, model: nn.Module) -> None:
         self.updates += 1
         d = self.decay * (1 - math.exp(-self.updates / self.tau))
-        msd = de_parallel(model).state_dict()
+        ema, cur = self._pairs(de_parallel(model))
         with torch.no_grad():
-            for k, v in self.ema.state_dict().items():
-                if v.dtype.is_floating_point:
-                    v.mul_(d).add_(msd[k].detach(), alpha=1 - d)
+            if hasattr(torch, "_foreach_lerp_"):  # one fused call instead of ~300 small ones
+                torch._foreach_lerp_(ema, cur, 1.0 - d)
+            else:
+                for e, c in zip(ema, cur, strict=True):
+                    e.lerp_(c, 1.0 - d)
+
+    def _pairs(self, model: nn.Module) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """The EMA's floating-point tensors and the model's matching ones. Built once and reused while the model
+        keeps its tensors (the optimizer updates them in place): two state_dict() walks a step cost more here
+        than the averaging itself. Rebuilt if the model or its storage changes (another model, a device move)."""
+        key = (id(model), next(model.parameters()).data_ptr())
+        if getattr(self, "_key", None) != key:
+            msd = model.state_dict()
+            pairs = [(v, msd[k].detach()) for k, v in self.ema.state_dict().items() if v.dtype.is_floating_point]
+            self._cache = ([p[0] for p in pairs], [p[1] for p in pairs])
+            self._key = key
+        return self._cache
 
     def state_dict(self) -> dict[str, Any]:
-        return {k: v.detach().float().cpu().clone() if v.is_floating_point() else v.cpu().clone()
+        return {k: (v.detach().float() if v.is_floating_point() else v).cpu().contiguous().clone()
                 for k, v in self.ema.state_dict().items()}
 
     def load_state_dict(self, state: dict[str, torch.Tensor], updates: int) -> None:
-        self.ema.load_state_dict(state)
+        self.ema.load_state_dict(state)  # copies into the EMA's own tensors: the cached pairs stay valid
         self.updates = int(updates)

@@ -82,6 +82,18 @@ def set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def use_deterministic_algorithms() -> None:
+    """torch.use_deterministic_algorithms(True, warn_only=True) without its side trip: the public function also
+    sets torch.compile's (inductor's) flag, and importing inductor for it costs ~3 s of a short run. Training
+    here does not compile, so the inductor flag is set only when inductor is already loaded."""
+    import sys
+
+    if "torch._inductor.config" in sys.modules or not hasattr(torch._C, "_set_deterministic_algorithms"):
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    else:
+        torch._C._set_deterministic_algorithms(True, warn_only=True)
+
+
 def init_seeds(seed: int, deterministic: bool) -> None:
     random.seed(seed)
     np.random.seed(seed)
@@ -90,7 +102,7 @@ def init_seeds(seed: int, deterministic: bool) -> None:
         torch.cuda.manual_seed_all(seed)
     if deterministic:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        torch.use_deterministic_algorithms(True, warn_only=True)
+        use_deterministic_algorithms()
         torch.backends.cudnn.deterministic = True
         torch.backends.cudnn.benchmark = False
 
@@ -171,7 +183,7 @@ class Trainer:
 
     def _checkpoint(self, epoch: int) -> dict[str, Any]:
         """Everything a resume needs, as plain data: weights, EMA, optimizer, scheduler, RNG states."""
-        model = deepcopy(de_parallel(self.model)).cpu()
+        model = de_parallel(self.model)
         model.names, model.imgsz, model.args = self.names, self.args["imgsz"], self._plain_args()
         return checkpoint_from_model(model, epoch=epoch, best_fitness=self.best_top1, best_epoch=self.best_epoch,
                                      train_metrics=self.last_row,
@@ -210,8 +222,8 @@ class Trainer:
         if self.world > 1:
             ddp.init_process_group(self.device)
         workers = int(a["workers"]) if a["workers"] is not None else default_workers(self.world)
-        if self.device.type == "cpu":  # leave a core to data loading: spinning OpenMP threads on a busy core stall
-            torch.set_num_threads(max(1, cpu_count() // self.world - max(1, workers)))
+        if self.device.type == "cpu":  # cores left to loader workers: spinning OpenMP threads on a busy core stall
+            torch.set_num_threads(max(1, cpu_count() // self.world - workers))
         init_seeds(int(a["seed"]) + self.rank, bool(a["deterministic"]))
         info = dataset_info(a["data"])
         a["data"] = info.spec
@@ -250,7 +262,9 @@ class Trainer:
                                          cache="ram" if cache else None)
         self.workers = workers
 
-        self.model = self._build_model(nc).to(self.device)
+        # channels-last: oneDNN's convolutions, backward above all, run 10-25% faster in it on CPU here
+        self.memory_format = torch.channels_last if self.device.type == "cpu" else torch.contiguous_format
+        self.model = self._build_model(nc).to(self.device, memory_format=self.memory_format)
         self.ema = ModelEMA(self.model)
         nb = len(self.loader)
         self.accumulate = max(round(NBS / a["batch"]), 1)
@@ -322,7 +336,7 @@ class Trainer:
             if sample_log:
                 with open(Path(sample_log) / f"rank{self.rank}.txt", "a") as f:
                     f.write(f"{epoch} " + " ".join(map(str, idx.tolist())) + "\n")
-            x, y = to_float(imgs, self.device), labels.to(self.device)
+            x, y = to_float(imgs, self.device, self.memory_format), labels.to(self.device)
             with torch.autocast(self.device.type, enabled=self.amp):
                 loss = F.cross_entropy(self.model(x), y, label_smoothing=float(a["label_smoothing"] or 0.0))
             (self.scaler.scale(loss) if self.scaler else loss).backward()
@@ -339,7 +353,8 @@ class Trainer:
     def _optimizer_step(self) -> None:
         if self.scaler is not None:
             self.scaler.unscale_(self.optimizer)
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm=10.0)
+        # foreach: one fused norm over all gradients (the default loops per tensor on CPU: ~4x slower here)
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm=10.0, foreach=True)
         if self.scaler is not None:
             self.scaler.step(self.optimizer)
             self.scaler.update()
@@ -386,12 +401,10 @@ class Trainer:
                         self.best_top1, self.best_epoch = top1, epoch
                     # last.pt goes last: it is the resume point, so anything interrupted before it is redone
                     self._write_row(row)
-                    ck = self._checkpoint(epoch)
-                    if improved:
-                        save_checkpoint(ck, self.wdir / "best.pt")
+                    targets = [self.wdir / "best.pt"] if improved else []
                     if a["save_period"] and a["save_period"] > 0 and (epoch + 1) % a["save_period"] == 0:
-                        save_checkpoint(ck, self.wdir / f"epoch{epoch + 1}.pt")
-                    save_checkpoint(ck, self.wdir / "last.pt")
+                        targets.append(self.wdir / f"epoch{epoch + 1}.pt")
+                    save_checkpoint(self._checkpoint(epoch), *targets, self.wdir / "last.pt")
                     done_this_session = True
                     self.log(f"epoch {epoch + 1}/{epochs}: loss {loss:.4f}  "
                              + (f"top1 {m.top1:.4f}  top5 {m.top5:.4f}  val_loss {m.loss:.4f}  " if m else "")
@@ -429,11 +442,8 @@ class Trainer:
         for p in (last, best):
             if p.exists():
                 ck = load_checkpoint(p)
-                model = ClassificationModel(ck["yaml"])
-                model.load_state_dict(ck.get("ema") or ck["model"])
-                model.names, model.imgsz, model.args = ck["names"], ck["imgsz"], ck["train_args"]
-                save_checkpoint(checkpoint_from_model(model, epoch=ck["epoch"], best_fitness=ck.get("best_fitness"),
-                                                      train_metrics=ck.get("train_metrics")), p)
+                keep = ("yaml", "names", "imgsz", "train_args", "epoch", "best_fitness", "train_metrics")
+                save_checkpoint({"model": ck.get("ema") or ck["model"], **{k: ck.get(k) for k in keep}}, p)
         if self.args["plots"]:
             from .plots import plot_results
 

@@ -8,9 +8,11 @@ A checkpoint dict holds: `model` (state dict, fp32), `yaml` (the model config di
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pickle
 import tempfile
+import uuid
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,23 +27,46 @@ from .classify import ClassificationModel
 FORMAT_TAG = "yolocls-checkpoint-v1"
 
 
-def save_checkpoint(ckpt: dict[str, Any], path: str | Path) -> Path:
-    """Write `ckpt` atomically: a temp file in the same folder, fsync, then rename over `path`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def save_checkpoint(ckpt: dict[str, Any], path: str | Path, *more: str | Path) -> Path:
+    """Write `ckpt` atomically to `path`, then to each of `more` in order; returns `path`.
+
+    Each file appears whole or not at all: a temp file in the same folder, fsync, then a rename over the target.
+    The checkpoint is serialised once; `more` files get a hard link to the first file's data where the file
+    system allows (a later save renames a new file over a name, so linked names never change together), else
+    a copy of the bytes.
+    """
     ckpt = {"format": FORMAT_TAG, "version": __version__,
             "date": datetime.now(UTC).isoformat(timespec="seconds"), **ckpt}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    buf = io.BytesIO()
+    torch.save(ckpt, buf)
+    first = Path(path)
+    for target in (first, *map(Path, more)):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target != first and _link_atomic(first, target):
+            continue
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(buf.getbuffer())
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return first
+
+
+def _link_atomic(src: Path, target: Path) -> bool:
+    """Point `target` at `src`'s data with a hard link renamed into place; False where links do not work."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.link")
     try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(ckpt, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+        os.link(src, tmp)
+        os.replace(tmp, target)
+        return True
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        return False
 
 
 def is_ultralytics_checkpoint(path: str | Path) -> bool:
@@ -107,8 +132,8 @@ def model_from_checkpoint(ckpt: dict[str, Any], use_ema: bool = True) -> Classif
 def checkpoint_from_model(model: ClassificationModel, **extra: Any) -> dict[str, Any]:
     """The plain-data checkpoint dict of `model` (weights in fp32), plus `extra` keys."""
     return {
-        "model": {k: v.detach().float().cpu().clone() if v.is_floating_point() else v.cpu().clone()
-                  for k, v in model.state_dict().items()},
+        "model": {k: (v.detach().float() if v.is_floating_point() else v).cpu().clone(
+                  memory_format=torch.contiguous_format) for k, v in model.state_dict().items()},
         "yaml": model.yaml,
         "names": dict(model.names),
         "imgsz": int(getattr(model, "imgsz", 224)),
