@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -12,6 +13,41 @@ def autopad(k: int, p: int | None = None, d: int = 1) -> int:
         k = d * (k - 1) + 1
         p = k // 2
     return p
+
+
+def _taps(n: int, k: int, p: int, s: int) -> tuple[int, int, int]:
+    """(output length, first and last kernel tap that ever lands on input data) along one axis."""
+    out = (n + 2 * p - k) // s + 1
+    return out, max(0, p - (out - 1) * s), min(k - 1, n - 1 + p)
+
+
+def small_input_conv(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor | None:
+    """`conv(x)` computed without the kernel taps that only ever meet zero padding, or None when every tap
+    meets data.
+
+    Deep YOLOv8-cls stages see 2x2 and 1x1 maps at imgsz 32 (CIFAR-, MNIST-sized training): there a padded 3x3
+    conv is a 1x1 or 2x2 one, and a 1x1 conv of a 1x1 map is a matrix product. oneDNN computes (and
+    differentiates) the full kernel either way; cropping it made a training step ~15-20% faster on CPU here.
+    The result is the same convolution (the dropped taps multiply zeros; their gradient is zero either way),
+    so it is used for training only; eval, tracing and export run the plain conv.
+    """
+    if conv.dilation != (1, 1) or isinstance(conv.padding, str) or conv.padding_mode != "zeros":
+        return None
+    (kh, kw), (ph, pw), (sh, sw) = conv.kernel_size, conv.padding, conv.stride
+    h, w = x.shape[-2:]
+    if kh == kw == 1 and h == w == 1 and ph == pw == 0 and conv.groups == 1:
+        return F.linear(x.flatten(1), conv.weight.flatten(1), conv.bias)[:, :, None, None]
+    oh, top, bottom = _taps(h, kh, ph, sh)
+    ow, left, right = _taps(w, kw, pw, sw)
+    if (top, bottom, left, right) == (0, kh - 1, 0, kw - 1):
+        return None
+    pt, pl = ph - top, pw - left  # the padding the cropped kernel still needs
+    pb = max(0, (oh - 1) * sh + bottom - top + 1 - pt - h)
+    pr = max(0, (ow - 1) * sw + right - left + 1 - pl - w)
+    if pt or pb or pl or pr:
+        x = F.pad(x, (pl, pr, pt, pb))
+    weight = conv.weight[:, :, top:bottom + 1, left:right + 1]
+    return F.conv2d(x, weight, conv.bias, conv.stride, 0, 1, conv.groups)
 
 
 class Conv(nn.Module):
@@ -25,7 +61,8 @@ class Conv(nn.Module):
         self.act = nn.SiLU() if act else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.act(self.bn(self.conv(x)))
+        y = small_input_conv(self.conv, x) if self.training and not torch.jit.is_tracing() else None
+        return self.act(self.bn(self.conv(x) if y is None else y))
 
     def forward_fused(self, x: torch.Tensor) -> torch.Tensor:
         return self.act(self.conv(x))
