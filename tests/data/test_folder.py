@@ -45,3 +45,18 @@ def test_digits_is_written_once_and_recorded_by_name(digits_root: Path):
 
 def test_paths_are_recorded_absolute(small_root: Path):
     assert dataset_info(small_root).spec == str(small_root.resolve())
+
+
+def test_digits_notes_written_by_an_older_yolocls_are_updated_and_a_users_own_are_kept(tmp_path: Path):
+    from yolocls.data import digits
+
+    root = tmp_path / "digits"
+    for split in ("train", "val"):
+        (root / split / "0").mkdir(parents=True)
+    notes = root / "dataset.yaml"
+    notes.write_text(f"{digits.YAML_HEADER}\ntrain_defaults:\n  fliplr: 0.0\n")  # an older yolocls's notes
+    digits.write_digits(root)
+    assert notes.read_text() == digits.DATASET_YAML
+    notes.write_text("train_defaults:\n  fliplr: 0.5\n")  # the user's own: left alone
+    digits.write_digits(root)
+    assert notes.read_text() == "train_defaults:\n  fliplr: 0.5\n"
