@@ -50,16 +50,10 @@ def random_model(scale: str):
     """A seeded untrained model whose BatchNorm statistics are randomised (default ones make every logit ~0)."""
     import torch
 
-    from yolocls.models import ClassificationModel
+    from yolocls.models import ClassificationModel, randomize_batchnorm
 
     torch.manual_seed(0)
-    model = ClassificationModel(f"yolov8{scale}-cls.yaml")
-    for m in model.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.running_mean.uniform_(-0.2, 0.2)
-            m.running_var.uniform_(0.5, 1.5)
-            m.weight.data.uniform_(0.5, 1.5)
-            m.bias.data.uniform_(-0.2, 0.2)
+    model = randomize_batchnorm(ClassificationModel(f"yolov8{scale}-cls.yaml"))
     model.names = {i: f"class{i}" for i in range(1000)}
     return model.eval()
 

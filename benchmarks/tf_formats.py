@@ -34,16 +34,15 @@ ROWS = [("saved_model", {}), ("pb", {}), ("tflite", {}), ("tflite", {"half": Tru
 def random_model(path: Path, imgsz: int) -> Path:
     import torch
 
-    from yolocls.models import ClassificationModel, checkpoint_from_model, save_checkpoint
+    from yolocls.models import (
+        ClassificationModel,
+        checkpoint_from_model,
+        randomize_batchnorm,
+        save_checkpoint,
+    )
 
     torch.manual_seed(0)
-    m = ClassificationModel("yolov8n-cls.yaml", nc=1000).eval()
-    for mod in m.modules():
-        if isinstance(mod, torch.nn.BatchNorm2d):
-            mod.running_mean.uniform_(-0.2, 0.2)
-            mod.running_var.uniform_(0.5, 2.0)
-            mod.weight.data.uniform_(0.5, 1.5)
-            mod.bias.data.uniform_(-0.2, 0.2)
+    m = randomize_batchnorm(ClassificationModel("yolov8n-cls.yaml", nc=1000).eval())
     m.names, m.imgsz, m.args = {i: f"class{i}" for i in range(1000)}, imgsz, {}
     return save_checkpoint(checkpoint_from_model(m, epoch=0), path)
 

@@ -3,7 +3,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from yolocls.errors import ConfigError
-from yolocls.models import ClassificationModel, check_imgsz, count_flops, count_params
+from yolocls.models import ClassificationModel, check_imgsz, count_flops, count_params, randomize_batchnorm
 
 PUBLISHED_PARAMS = {"n": 2_719_288, "s": 6_361_736, "m": 17_053_336, "l": 37_480_744, "x": 57_422_840}
 
@@ -47,11 +47,7 @@ def test_nc_and_channels_override_yaml():
 
 def test_fuse_keeps_outputs():
     torch.manual_seed(0)
-    m = ClassificationModel("yolov8n-cls.yaml", nc=10).eval()
-    for mod in m.modules():  # non-trivial BN statistics
-        if isinstance(mod, torch.nn.BatchNorm2d):
-            mod.running_mean.uniform_(-0.5, 0.5)
-            mod.running_var.uniform_(0.5, 2)
+    m = randomize_batchnorm(ClassificationModel("yolov8n-cls.yaml", nc=10).eval())  # non-trivial BN statistics
     x = torch.rand(2, 3, 64, 64)
     with torch.no_grad():
         before = m(x)

@@ -202,7 +202,7 @@ class Worker:
             self._conn.send((target, job, str(log)))
             done = self._conn.poll(timeout)
             ok = done and self._conn.recv() is True
-        except (EOFError, OSError, BrokenPipeError):  # the worker died during the job
+        except (EOFError, OSError):  # the worker died during the job (BrokenPipeError is an OSError)
             done, ok = True, False
         except BaseException:  # Ctrl-C: the worker leads its own session, so it would outlive us
             self._discard()
@@ -218,7 +218,7 @@ class Worker:
             try:
                 self._conn.send(None)
                 self._proc.join(10)
-            except (OSError, BrokenPipeError):
+            except OSError:
                 pass
         self._discard()
 

@@ -7,8 +7,8 @@ from .checkpoint import (
                          save_checkpoint,
                          transfer_weights,
 )
-from .classify import ClassificationModel, check_imgsz
+from .classify import ClassificationModel, check_imgsz, randomize_batchnorm
 from .profile import count_flops, count_params, model_info
 
-__all__ = ["ClassificationModel", "check_imgsz", "checkpoint_from_model", "count_flops", "count_params",
+__all__ = ["ClassificationModel", "check_imgsz", "checkpoint_from_model", "count_flops", "count_params", "randomize_batchnorm",
            "load_checkpoint", "model_from_checkpoint", "model_info", "save_checkpoint", "transfer_weights"]

@@ -116,6 +116,27 @@ class ClassificationModel(nn.Module):
         return not any(isinstance(m, nn.BatchNorm2d) for m in self.modules())
 
 
+def randomize_batchnorm(model: nn.Module, seed: int = 0) -> nn.Module:
+    """Give every BatchNorm seeded random statistics and affine parameters, in place; returns `model`.
+
+    For untrained models in benchmarks and parity checks: with the default statistics an untrained network's
+    logits are all ~0, so every probability is 1/nc and a broken conversion could not show.
+    """
+    g = torch.Generator().manual_seed(seed)
+
+    def uniform(t: torch.Tensor, lo: float, hi: float) -> None:
+        t.copy_(torch.rand(t.shape, generator=g) * (hi - lo) + lo)
+
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                uniform(m.running_mean, -0.2, 0.2)
+                uniform(m.running_var, 0.5, 2.0)
+                uniform(m.weight, 0.5, 1.5)
+                uniform(m.bias, -0.2, 0.2)
+    return model
+
+
 def fuse_conv_and_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
     """Return a Conv2d with bias that computes bn(conv(x))."""
     fused = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
