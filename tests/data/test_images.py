@@ -1,4 +1,4 @@
-"""Image reading: draft-mode JPEG decoding, EXIF orientation, modes, NumPy arrays."""
+"""Image reading: draft-mode JPEG decoding, EXIF orientation, modes, NumPy arrays; batch preprocessing."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from yolocls.data.images import array_to_image, load_image, open_image, to_rgb
-from yolocls.data.preprocess import preprocess
+from yolocls.data.preprocess import preprocess, preprocess_batch
 from yolocls.errors import SourceError
 
 
@@ -62,3 +62,16 @@ def test_arrays_are_read_as_rgb():
     assert array_to_image(a[..., ::-1]).getpixel((0, 0)) == (0, 0, 200)  # a reversed (BGR) view stays as given
     with pytest.raises(SourceError, match="uint8"):
         array_to_image(a.astype(np.float32))
+
+
+def test_batch_preprocessing_of_ready_arrays_equals_one_by_one():
+    """The vectorised path for imgsz x imgsz uint8 arrays (evaluation caches) gives preprocess()'s exact values;
+    anything else (another size, a Pillow image) goes one by one."""
+    rng = np.random.default_rng(0)
+    ready = [rng.integers(0, 256, (32, 32, 3), dtype=np.uint8) for _ in range(5)]
+    one_by_one = np.stack([preprocess(a, 32) for a in ready])
+    batch = preprocess_batch(ready, 32)
+    assert batch.dtype == np.float32 and batch.shape == (5, 3, 32, 32) and batch.flags.c_contiguous
+    assert np.array_equal(batch, one_by_one)
+    mixed = ready[:2] + [rng.integers(0, 256, (40, 48, 3), dtype=np.uint8), Image.fromarray(ready[3])]
+    assert np.array_equal(preprocess_batch(mixed, 32), np.stack([preprocess(a, 32) for a in mixed]))

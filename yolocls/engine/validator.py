@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..data.datasets import EvalImages
-from ..data.preprocess import preprocess
+from ..data.preprocess import preprocess, preprocess_batch
 from ..errors import ConfigError
 from .metrics import ClassifyMetrics, MetricsAccumulator
 
@@ -37,7 +37,10 @@ def evaluate(runtime: Any, images: EvalImages, batch: int = 64, workers: int = 2
         for s in starts:
             idx = range(s, min(s + int(batch), len(images)))
             t0 = time.perf_counter()
-            x = np.stack(list(pool.map(lambda i: preprocess(images.load(i), imgsz), idx)))
+            if images.cache == "ram":  # resized and cropped already: one vectorised conversion
+                x = preprocess_batch([images.load(i) for i in idx], imgsz)
+            else:
+                x = np.stack(list(pool.map(lambda i: preprocess(images.load(i), imgsz), idx)))
             t1 = time.perf_counter()
             probs = runtime.predict(x)
             t2 = time.perf_counter()
