@@ -132,12 +132,19 @@ class _CachedImages:
         return self._decode(path)
 
     def _map(self, fn: Any, workers: int | None, desc: str) -> list[Any]:
+        """[fn(path) for path in self.paths] on a thread pool, in chunks of 64 paths: one task per image costs
+        as much as decoding a small PNG (ThreadPoolExecutor.map ignores its chunksize)."""
         from tqdm import tqdm
 
         n = workers or min(8, os.cpu_count() or 1)
-        with ThreadPoolExecutor(max(1, n)) as ex:
-            return list(tqdm(ex.map(fn, self.paths, chunksize=64), total=len(self.paths), desc=desc, leave=False,
-                             disable=len(self.paths) < 2000, mininterval=1.0))
+        chunks = [self.paths[i:i + 64] for i in range(0, len(self.paths), 64)]
+        out: list[Any] = []
+        with ThreadPoolExecutor(max(1, n)) as ex, tqdm(total=len(self.paths), desc=desc, leave=False,
+                                                      disable=len(self.paths) < 2000, mininterval=1.0) as bar:
+            for part in ex.map(lambda chunk: [fn(p) for p in chunk], chunks):
+                out.extend(part)
+                bar.update(len(part))
+        return out
 
     def _fill_ram(self, workers: int | None) -> None:
         import psutil
