@@ -13,6 +13,7 @@ import math
 import os
 import random
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from copy import deepcopy
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from ..errors import CheckpointError, ConfigError
 from ..models import ClassificationModel, check_imgsz, load_checkpoint, save_checkpoint, transfer_weights
 from ..models.checkpoint import checkpoint_from_model
 from . import distributed as ddp
+from .checkpoint_writer import CheckpointWriter, snapshot
 from .ema import ModelEMA, de_parallel
 from .metrics import ClassifyMetrics
 from .optim import apply_warmup, build_optimizer, choose_optimizer, lr_factor, warmup_iterations
@@ -38,6 +40,13 @@ from .validator import evaluate
 NBS = 64  # nominal batch size: gradients accumulate up to it and weight decay scales with it
 CSV_KEYS = ("epoch", "train/loss", "metrics/accuracy_top1", "metrics/accuracy_top5", "val/loss", "lr")
 RESUME_OVERRIDES = ("device", "workers", "verbose", "plots", "nproc")
+FINAL_KEYS = ("yaml", "names", "imgsz", "train_args", "epoch", "best_fitness", "train_metrics")
+
+
+def final_checkpoint(ckpt: dict[str, Any]) -> dict[str, Any]:
+    """What last.pt and best.pt keep once training ends: the EMA weights and the run's description, without the
+    optimizer, scheduler and RNG states that only a resume needs."""
+    return {"model": ckpt.get("ema") or ckpt["model"], **{k: ckpt.get(k) for k in FINAL_KEYS}}
 
 
 def train_defaults() -> dict[str, Any]:
@@ -85,13 +94,19 @@ def set_rng_state(state: dict[str, Any]) -> None:
 def use_deterministic_algorithms() -> None:
     """torch.use_deterministic_algorithms(True, warn_only=True) without its side trip: the public function also
     sets torch.compile's (inductor's) flag, and importing inductor for it costs ~3 s of a short run. Training
-    here does not compile, so the inductor flag is set only when inductor is already loaded."""
+    here does not compile, so the inductor flag is set only when inductor is already loaded.
+
+    Deterministic mode also fills every new tensor with NaN (`fill_uninitialized_memory`), a debugging aid that
+    makes reads of uninitialised memory visible; determinism comes from the algorithms. Those ~700 fills a step
+    cost ~3 ms of a ~65 ms step at imgsz 32 on CPU, so training turns them off."""
     import sys
 
     if "torch._inductor.config" in sys.modules or not hasattr(torch._C, "_set_deterministic_algorithms"):
         torch.use_deterministic_algorithms(True, warn_only=True)
     else:
         torch._C._set_deterministic_algorithms(True, warn_only=True)
+    if hasattr(torch.utils, "deterministic"):
+        torch.utils.deterministic.fill_uninitialized_memory = False
 
 
 def init_seeds(seed: int, deterministic: bool) -> None:
@@ -188,7 +203,9 @@ class Trainer:
         return checkpoint_from_model(model, epoch=epoch, best_fitness=self.best_top1, best_epoch=self.best_epoch,
                                      train_metrics=self.last_row,
                                      ema=self.ema.state_dict(), updates=self.ema.updates,
-                                     optimizer=self.optimizer.state_dict(), scheduler=self.scheduler.state_dict(),
+                                     # copies: the next steps change the optimizer's tensors while this is written
+                                     optimizer=snapshot(self.optimizer.state_dict()),
+                                     scheduler=self.scheduler.state_dict(),
                                      scaler=self.scaler.state_dict() if self.scaler is not None else None,
                                      rng=rng_state())
 
@@ -283,6 +300,12 @@ class Trainer:
         self.amp = bool(a["amp"]) and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda") if self.amp else None
         self.start_epoch, self.best_top1, self.best_epoch, self.last_row = 0, -1.0, -1, {}
+        self.writer = CheckpointWriter()
+        # on CPU the optimizer step overlaps loading the next batch (see _start_step); CUDA steps are async already
+        self._step_pool = (ThreadPoolExecutor(1, thread_name_prefix="yolocls-step")
+                           if self.device.type == "cpu" else None)
+        self._pending_step: Future | None = None
+        self.final_last = self.final_best = None  # this session's last and best epochs, as finish() writes them
 
         if self.resume_ckpt is not None:
             ck = self.resume_ckpt
@@ -317,38 +340,62 @@ class Trainer:
         self.model.train()
         self.loader.sampler.set_epoch(epoch)
         nb = len(self.loader)
-        sample_log = os.environ.get("YOLOCLS_SAMPLE_LOG")
         t0, seen, tloss = time.perf_counter(), 0, 0.0
         bar = tqdm(self.loader, total=nb, desc=f"{epoch + 1}/{a['epochs']}", disable=not self.verbose,
                    bar_format="{l_bar}{bar:20}{r_bar}", mininterval=0.5)
         self.optimizer.zero_grad()
         last_step = -1
-        for i, (imgs, labels, idx) in enumerate(bar):
-            ni = i + nb * epoch
-            if ni <= self.nw:
-                apply_warmup(self.optimizer, ni, self.nw, self.lf(epoch), float(a["warmup_bias_lr"]),
-                             float(a["warmup_momentum"]), self.choice.momentum)
-                self.accumulate = max(1, int(np.interp(ni, [0, self.nw], [1, NBS / a["batch"]]).round()))
-            if epoch == 0 and i == 0 and self.rank == 0 and a["plots"]:
-                from .plots import save_mosaic
-
-                save_mosaic(imgs.numpy(), labels.numpy(), self.names, self.save_dir / "train_batch0.jpg")
-            if sample_log:
-                with open(Path(sample_log) / f"rank{self.rank}.txt", "a") as f:
-                    f.write(f"{epoch} " + " ".join(map(str, idx.tolist())) + "\n")
-            x, y = to_float(imgs, self.device, self.memory_format), labels.to(self.device)
-            with torch.autocast(self.device.type, enabled=self.amp):
-                loss = F.cross_entropy(self.model(x), y, label_smoothing=float(a["label_smoothing"] or 0.0))
-            (self.scaler.scale(loss) if self.scaler else loss).backward()
-            if i - last_step >= self.accumulate or i == nb - 1:
-                self._optimizer_step()
-                last_step = i
-            tloss = (tloss * i + loss.item()) / (i + 1)
-            seen += len(imgs)
-            if self.verbose:
-                bar.set_postfix_str(f"loss={tloss:.4f} {seen * self.world / (time.perf_counter() - t0):.0f} img/s")
+        try:
+            for i, (imgs, labels, idx) in enumerate(bar):  # the next batch is loaded while the last step runs
+                self._wait_step()
+                tloss, seen = self._train_batch(epoch, i, nb, imgs, labels, idx, tloss, seen)
+                if i - last_step >= self.accumulate or i == nb - 1:
+                    self._start_step()
+                    last_step = i
+                if self.verbose:
+                    bar.set_postfix_str(f"loss={tloss:.4f} {seen * self.world / (time.perf_counter() - t0):.0f} "
+                                        f"img/s")
+        finally:  # nothing may read or save the weights while a step still changes them
+            self._wait_step()
         bar.close()
         return tloss, time.perf_counter() - t0, seen
+
+    def _train_batch(self, epoch: int, i: int, nb: int, imgs: torch.Tensor, labels: torch.Tensor, idx: torch.Tensor,
+                     tloss: float, seen: int) -> tuple[float, int]:
+        """Forward and backward of batch i (gradients accumulate); returns the running mean loss and images seen."""
+        a = self.args
+        ni = i + nb * epoch
+        if ni <= self.nw:
+            apply_warmup(self.optimizer, ni, self.nw, self.lf(epoch), float(a["warmup_bias_lr"]),
+                         float(a["warmup_momentum"]), self.choice.momentum)
+            self.accumulate = max(1, int(np.interp(ni, [0, self.nw], [1, NBS / a["batch"]]).round()))
+        if epoch == 0 and i == 0 and self.rank == 0 and a["plots"]:
+            from .plots import save_mosaic
+
+            save_mosaic(imgs.numpy(), labels.numpy(), self.names, self.save_dir / "train_batch0.jpg")
+        if sample_log := os.environ.get("YOLOCLS_SAMPLE_LOG"):
+            with open(Path(sample_log) / f"rank{self.rank}.txt", "a") as f:
+                f.write(f"{epoch} " + " ".join(map(str, idx.tolist())) + "\n")
+        x, y = to_float(imgs, self.device, self.memory_format), labels.to(self.device)
+        with torch.autocast(self.device.type, enabled=self.amp):
+            loss = F.cross_entropy(self.model(x), y, label_smoothing=float(a["label_smoothing"] or 0.0))
+        (self.scaler.scale(loss) if self.scaler else loss).backward()
+        return (tloss * i + loss.item()) / (i + 1), seen + len(imgs)
+
+    def _start_step(self) -> None:
+        """Run the optimizer step (and EMA update). On CPU with the loader in this process it runs on a helper
+        thread while the loop loads and augments the next batch: the step's kernels leave the GIL and use the core
+        that single-threaded augmentation leaves idle. Nothing touches the weights or gradients until
+        `_wait_step()`, so the run is the same as with the step inline."""
+        if self._step_pool is None:
+            self._optimizer_step()
+        else:
+            self._pending_step = self._step_pool.submit(self._optimizer_step)
+
+    def _wait_step(self) -> None:
+        pending, self._pending_step = self._pending_step, None
+        if pending is not None:
+            pending.result()  # re-raises the step's error here
 
     def _optimizer_step(self) -> None:
         if self.scaler is not None:
@@ -404,7 +451,11 @@ class Trainer:
                     targets = [self.wdir / "best.pt"] if improved else []
                     if a["save_period"] and a["save_period"] > 0 and (epoch + 1) % a["save_period"] == 0:
                         targets.append(self.wdir / f"epoch{epoch + 1}.pt")
-                    save_checkpoint(self._checkpoint(epoch), *targets, self.wdir / "last.pt")
+                    ckpt = self._checkpoint(epoch)
+                    self.writer.submit(ckpt, *targets, self.wdir / "last.pt")  # written while training goes on
+                    self.final_last = final_checkpoint(ckpt)
+                    if improved:
+                        self.final_best = self.final_last
                     done_this_session = True
                     self.log(f"epoch {epoch + 1}/{epochs}: loss {loss:.4f}  "
                              + (f"top1 {m.top1:.4f}  top5 {m.top5:.4f}  val_loss {m.loss:.4f}  " if m else "")
@@ -425,13 +476,21 @@ class Trainer:
                     self.scheduler.lr_lambdas = [self.lf] * len(self.optimizer.param_groups)
                 epoch += 1
         except KeyboardInterrupt:
+            self._wait_step()
             if self.rank == 0:
+                try:
+                    self.writer.wait()  # the checkpoint being written lands whole before anything else
+                except Exception as e:  # noqa: BLE001 - report it, but the interrupt is what propagates
+                    self.log(f"could not write the last checkpoint: {e}")
                 last = self.wdir / "last.pt"
                 if not done_this_session and self.resume_ckpt is None:
                     save_checkpoint(self._checkpoint(epoch - 1), last)  # partial first epoch: keep its weights
                 self.log(f"\nInterrupted in epoch {epoch + 1}. {last} holds epoch {epoch if done_this_session else '-'}"
                          f"; continue with: yolocls train resume=True model={last}")
             raise
+        finally:
+            if self._step_pool is not None:
+                self._step_pool.shutdown(wait=True)
         return self.finish()
 
     def finish(self) -> Path:
@@ -439,11 +498,16 @@ class Trainer:
         best, last = self.wdir / "best.pt", self.wdir / "last.pt"
         if self.rank != 0:
             return best
-        for p in (last, best):
-            if p.exists():
-                ck = load_checkpoint(p)
-                keep = ("yaml", "names", "imgsz", "train_args", "epoch", "best_fitness", "train_metrics")
-                save_checkpoint({"model": ck.get("ema") or ck["model"], **{k: ck.get(k) for k in keep}}, p)
+        self.writer.wait()
+        if self.final_last is not None:  # from memory: no need to read back what this session wrote
+            if self.final_best is self.final_last:  # the last epoch was the best: one file, two names
+                save_checkpoint(self.final_last, last, best)
+            else:
+                save_checkpoint(self.final_last, last)
+                if self.final_best is not None:
+                    save_checkpoint(self.final_best, best)
+                elif best.exists():  # the best epoch came before a resume
+                    save_checkpoint(final_checkpoint(load_checkpoint(best)), best)
         if self.args["plots"]:
             from .plots import plot_results
 
