@@ -13,7 +13,6 @@ import math
 import os
 import random
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from copy import deepcopy
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,6 @@ from ..errors import CheckpointError, ConfigError
 from ..models import ClassificationModel, check_imgsz, load_checkpoint, save_checkpoint, transfer_weights
 from ..models.checkpoint import checkpoint_from_model
 from . import distributed as ddp
-from .checkpoint_writer import CheckpointWriter, snapshot
 from .ema import ModelEMA, de_parallel
 from .metrics import ClassifyMetrics
 from .optim import apply_warmup, build_optimizer, choose_optimizer, lr_factor, warmup_iterations
@@ -203,9 +201,7 @@ class Trainer:
         return checkpoint_from_model(model, epoch=epoch, best_fitness=self.best_top1, best_epoch=self.best_epoch,
                                      train_metrics=self.last_row,
                                      ema=self.ema.state_dict(), updates=self.ema.updates,
-                                     # copies: the next steps change the optimizer's tensors while this is written
-                                     optimizer=snapshot(self.optimizer.state_dict()),
-                                     scheduler=self.scheduler.state_dict(),
+                                     optimizer=self.optimizer.state_dict(), scheduler=self.scheduler.state_dict(),
                                      scaler=self.scaler.state_dict() if self.scaler is not None else None,
                                      rng=rng_state())
 
@@ -300,11 +296,6 @@ class Trainer:
         self.amp = bool(a["amp"]) and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda") if self.amp else None
         self.start_epoch, self.best_top1, self.best_epoch, self.last_row = 0, -1.0, -1, {}
-        self.writer = CheckpointWriter()
-        # on CPU the optimizer step overlaps loading the next batch (see _start_step); CUDA steps are async already
-        self._step_pool = (ThreadPoolExecutor(1, thread_name_prefix="yolocls-step")
-                           if self.device.type == "cpu" else None)
-        self._pending_step: Future | None = None
         self.final_last = self.final_best = None  # this session's last and best epochs, as finish() writes them
 
         if self.resume_ckpt is not None:
@@ -340,62 +331,38 @@ class Trainer:
         self.model.train()
         self.loader.sampler.set_epoch(epoch)
         nb = len(self.loader)
+        sample_log = os.environ.get("YOLOCLS_SAMPLE_LOG")
         t0, seen, tloss = time.perf_counter(), 0, 0.0
         bar = tqdm(self.loader, total=nb, desc=f"{epoch + 1}/{a['epochs']}", disable=not self.verbose,
                    bar_format="{l_bar}{bar:20}{r_bar}", mininterval=0.5)
         self.optimizer.zero_grad()
         last_step = -1
-        try:
-            for i, (imgs, labels, idx) in enumerate(bar):  # the next batch is loaded while the last step runs
-                self._wait_step()
-                tloss, seen = self._train_batch(epoch, i, nb, imgs, labels, idx, tloss, seen)
-                if i - last_step >= self.accumulate or i == nb - 1:
-                    self._start_step()
-                    last_step = i
-                if self.verbose:
-                    bar.set_postfix_str(f"loss={tloss:.4f} {seen * self.world / (time.perf_counter() - t0):.0f} "
-                                        f"img/s")
-        finally:  # nothing may read or save the weights while a step still changes them
-            self._wait_step()
+        for i, (imgs, labels, idx) in enumerate(bar):
+            ni = i + nb * epoch
+            if ni <= self.nw:
+                apply_warmup(self.optimizer, ni, self.nw, self.lf(epoch), float(a["warmup_bias_lr"]),
+                             float(a["warmup_momentum"]), self.choice.momentum)
+                self.accumulate = max(1, int(np.interp(ni, [0, self.nw], [1, NBS / a["batch"]]).round()))
+            if epoch == 0 and i == 0 and self.rank == 0 and a["plots"]:
+                from .plots import save_mosaic
+
+                save_mosaic(imgs.numpy(), labels.numpy(), self.names, self.save_dir / "train_batch0.jpg")
+            if sample_log:
+                with open(Path(sample_log) / f"rank{self.rank}.txt", "a") as f:
+                    f.write(f"{epoch} " + " ".join(map(str, idx.tolist())) + "\n")
+            x, y = to_float(imgs, self.device, self.memory_format), labels.to(self.device)
+            with torch.autocast(self.device.type, enabled=self.amp):
+                loss = F.cross_entropy(self.model(x), y, label_smoothing=float(a["label_smoothing"] or 0.0))
+            (self.scaler.scale(loss) if self.scaler else loss).backward()
+            if i - last_step >= self.accumulate or i == nb - 1:
+                self._optimizer_step()
+                last_step = i
+            tloss = (tloss * i + loss.item()) / (i + 1)
+            seen += len(imgs)
+            if self.verbose:
+                bar.set_postfix_str(f"loss={tloss:.4f} {seen * self.world / (time.perf_counter() - t0):.0f} img/s")
         bar.close()
         return tloss, time.perf_counter() - t0, seen
-
-    def _train_batch(self, epoch: int, i: int, nb: int, imgs: torch.Tensor, labels: torch.Tensor, idx: torch.Tensor,
-                     tloss: float, seen: int) -> tuple[float, int]:
-        """Forward and backward of batch i (gradients accumulate); returns the running mean loss and images seen."""
-        a = self.args
-        ni = i + nb * epoch
-        if ni <= self.nw:
-            apply_warmup(self.optimizer, ni, self.nw, self.lf(epoch), float(a["warmup_bias_lr"]),
-                         float(a["warmup_momentum"]), self.choice.momentum)
-            self.accumulate = max(1, int(np.interp(ni, [0, self.nw], [1, NBS / a["batch"]]).round()))
-        if epoch == 0 and i == 0 and self.rank == 0 and a["plots"]:
-            from .plots import save_mosaic
-
-            save_mosaic(imgs.numpy(), labels.numpy(), self.names, self.save_dir / "train_batch0.jpg")
-        if sample_log := os.environ.get("YOLOCLS_SAMPLE_LOG"):
-            with open(Path(sample_log) / f"rank{self.rank}.txt", "a") as f:
-                f.write(f"{epoch} " + " ".join(map(str, idx.tolist())) + "\n")
-        x, y = to_float(imgs, self.device, self.memory_format), labels.to(self.device)
-        with torch.autocast(self.device.type, enabled=self.amp):
-            loss = F.cross_entropy(self.model(x), y, label_smoothing=float(a["label_smoothing"] or 0.0))
-        (self.scaler.scale(loss) if self.scaler else loss).backward()
-        return (tloss * i + loss.item()) / (i + 1), seen + len(imgs)
-
-    def _start_step(self) -> None:
-        """Run the optimizer step (and EMA update). On CPU with the loader in this process it runs on a helper
-        thread while the loop loads and augments the next batch: the step's kernels leave the GIL and use the core
-        that single-threaded augmentation leaves idle. Nothing touches the weights or gradients until
-        `_wait_step()`, so the run is the same as with the step inline."""
-        if self._step_pool is None:
-            self._optimizer_step()
-        else:
-            self._pending_step = self._step_pool.submit(self._optimizer_step)
-
-    def _wait_step(self) -> None:
-        pending, self._pending_step = self._pending_step, None
-        if pending is not None:
-            pending.result()  # re-raises the step's error here
 
     def _optimizer_step(self) -> None:
         if self.scaler is not None:
@@ -452,7 +419,7 @@ class Trainer:
                     if a["save_period"] and a["save_period"] > 0 and (epoch + 1) % a["save_period"] == 0:
                         targets.append(self.wdir / f"epoch{epoch + 1}.pt")
                     ckpt = self._checkpoint(epoch)
-                    self.writer.submit(ckpt, *targets, self.wdir / "last.pt")  # written while training goes on
+                    save_checkpoint(ckpt, *targets, self.wdir / "last.pt")
                     self.final_last = final_checkpoint(ckpt)
                     if improved:
                         self.final_best = self.final_last
@@ -476,21 +443,13 @@ class Trainer:
                     self.scheduler.lr_lambdas = [self.lf] * len(self.optimizer.param_groups)
                 epoch += 1
         except KeyboardInterrupt:
-            self._wait_step()
             if self.rank == 0:
-                try:
-                    self.writer.wait()  # the checkpoint being written lands whole before anything else
-                except Exception as e:  # noqa: BLE001 - report it, but the interrupt is what propagates
-                    self.log(f"could not write the last checkpoint: {e}")
                 last = self.wdir / "last.pt"
                 if not done_this_session and self.resume_ckpt is None:
                     save_checkpoint(self._checkpoint(epoch - 1), last)  # partial first epoch: keep its weights
                 self.log(f"\nInterrupted in epoch {epoch + 1}. {last} holds epoch {epoch if done_this_session else '-'}"
                          f"; continue with: yolocls train resume=True model={last}")
             raise
-        finally:
-            if self._step_pool is not None:
-                self._step_pool.shutdown(wait=True)
         return self.finish()
 
     def finish(self) -> Path:
@@ -498,16 +457,15 @@ class Trainer:
         best, last = self.wdir / "best.pt", self.wdir / "last.pt"
         if self.rank != 0:
             return best
-        self.writer.wait()
-        if self.final_last is not None:  # from memory: no need to read back what this session wrote
-            if self.final_best is self.final_last:  # the last epoch was the best: one file, two names
-                save_checkpoint(self.final_last, last, best)
-            else:
-                save_checkpoint(self.final_last, last)
-                if self.final_best is not None:
-                    save_checkpoint(self.final_best, best)
-                elif best.exists():  # the best epoch came before a resume
-                    save_checkpoint(final_checkpoint(load_checkpoint(best)), best)
+        # from memory where this session trained the epoch (nothing to read back), else from the file
+        if self.final_last is not None and self.final_best is self.final_last:  # last epoch was best: one file
+            save_checkpoint(self.final_last, last, best)
+        else:
+            for path, ck in ((last, self.final_last), (best, self.final_best)):
+                if ck is None and path.exists():  # written before a resume
+                    ck = final_checkpoint(load_checkpoint(path))
+                if ck is not None:
+                    save_checkpoint(ck, path)
         if self.args["plots"]:
             from .plots import plot_results
 
