@@ -12,12 +12,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
 from ..errors import ConfigError
+from .fused_adamw import FusedAdamW
 
 OPTIMIZERS = ("SGD", "Adam", "Adamax", "AdamW", "NAdam", "RAdam", "RMSProp")
 AUTO_SGD_ITERATIONS = 10_000
@@ -61,12 +63,17 @@ def param_groups(model: nn.Module) -> tuple[list[nn.Parameter], list[nn.Paramete
     return decay, no_decay, bias
 
 
-def build_optimizer(model: nn.Module, choice: OptimizerChoice, weight_decay: float) -> torch.optim.Optimizer:
-    """Group 0: biases, group 1: weights (decay), group 2: normalisation weights (the warm-up relies on the order)."""
+def build_optimizer(model: nn.Module, choice: OptimizerChoice, weight_decay: float) -> Any:
+    """Group 0: biases, group 1: weights (decay), group 2: normalisation weights (the warm-up relies on the order).
+
+    AdamW on CPU is `FusedAdamW` (torch's fused kernel without torch.optim's ~2 s torch._dynamo import, same
+    updates); everything else is the torch.optim class."""
     decay, no_decay, bias = param_groups(model)
     name, lr, m = choice.name, choice.lr, choice.momentum
     fused = {"fused": True} if all(p.device.type in ("cpu", "cuda") for p in model.parameters()) else {}
-    if name in ("Adam", "Adamax", "AdamW", "NAdam", "RAdam"):
+    if name == "AdamW" and all(p.device.type == "cpu" for p in model.parameters()):
+        opt = FusedAdamW(bias, lr=lr, betas=(m, 0.999), weight_decay=0.0)
+    elif name in ("Adam", "Adamax", "AdamW", "NAdam", "RAdam"):
         cls = getattr(torch.optim, name)
         kw = fused if name in ("Adam", "AdamW") else {}
         opt = cls(bias, lr=lr, betas=(m, 0.999), weight_decay=0.0, **kw)
@@ -95,7 +102,7 @@ def warmup_iterations(warmup_epochs: float, nb: int) -> int:
     return max(round(warmup_epochs * nb), 1) if warmup_epochs > 0 else -1
 
 
-def apply_warmup(opt: torch.optim.Optimizer, ni: int, nw: int, factor: float, warmup_bias_lr: float,
+def apply_warmup(opt: Any, ni: int, nw: int, factor: float, warmup_bias_lr: float,
                  warmup_momentum: float, momentum: float) -> None:
     """Set every group's lr (and momentum) for iteration `ni` of an `nw`-iteration warm-up."""
     xi = [0, nw]

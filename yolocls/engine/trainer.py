@@ -30,6 +30,7 @@ from ..models import ClassificationModel, check_imgsz, load_checkpoint, save_che
 from ..models.checkpoint import checkpoint_from_model
 from . import distributed as ddp
 from .ema import ModelEMA, de_parallel
+from .fused_adamw import EpochLR
 from .metrics import ClassifyMetrics
 from .optim import apply_warmup, build_optimizer, choose_optimizer, lr_factor, warmup_iterations
 from .runs import run_dir
@@ -291,7 +292,7 @@ class Trainer:
         wd = float(a["weight_decay"]) * a["batch"] * self.accumulate / NBS
         self.optimizer = build_optimizer(self.model, choice, wd)
         self.lf = lr_factor(a["epochs"], float(a["lrf"]), bool(a["cos_lr"]))
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lr_lambda=self.lf)
+        self.scheduler = EpochLR(self.optimizer, self.lf)
         self.nw = warmup_iterations(float(a["warmup_epochs"]), nb)
         self.amp = bool(a["amp"]) and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda") if self.amp else None
