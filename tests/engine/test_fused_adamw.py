@@ -9,8 +9,8 @@ import sys
 import pytest
 import torch
 
-from yolocls.engine.fused_adamw import EpochLR, FusedAdamW
-from yolocls.engine.optim import lr_factor
+from yolocls.engine.fused_adamw import FusedAdamW
+from yolocls.engine.optim import EpochLR, lr_factor
 from yolocls.models import ClassificationModel
 
 

@@ -1,17 +1,17 @@
-"""AdamW on PyTorch's fused kernel, and an epoch learning-rate schedule, without torch.optim's wrappers.
+"""AdamW on PyTorch's fused kernel, without torch.optim's wrappers.
 
 Every torch.optim optimizer imports torch._dynamo the first time it is built or stepped (its methods are wrapped
 so that torch.compile leaves them alone): ~2 s of CPU here, a tenth of the README's 10-epoch digits run.
 Training here never compiles, so for AdamW on CPU (what `optimizer=auto` picks for short runs) the trainer calls
 the kernel that `torch.optim.AdamW(fused=True)` runs, `torch._fused_adamw_`, with the same per-parameter state
 and the same state_dict layout: the updates are the same bit for bit (tests/engine/test_fused_adamw.py) and a
-checkpoint of either resumes with the other. `EpochLR` replaces `LambdaLR`, which accepts torch.optim
-optimizers only.
+checkpoint of either resumes with the other. (`optim.EpochLR` replaces `LambdaLR`, which accepts torch.optim
+optimizers only.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import torch
@@ -95,33 +95,3 @@ class FusedAdamW:
                              "exp_avg": s["exp_avg"].detach().to(p).clone(memory_format=torch.preserve_format),
                              "exp_avg_sq": s["exp_avg_sq"].detach().to(p).clone(
                                  memory_format=torch.preserve_format)}
-
-
-class EpochLR:
-    """Every group's lr = its initial lr x lr_lambda(epoch), set at construction (epoch 0) and on each `step()`:
-    torch's LambdaLR with one shared lambda, for torch.optim optimizers and FusedAdamW alike."""
-
-    def __init__(self, optimizer: Any, lr_lambda: Callable[[int], float]):
-        self.optimizer = optimizer
-        for g in optimizer.param_groups:
-            g.setdefault("initial_lr", g["lr"])
-        self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
-        self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
-        self.last_epoch = 0
-        self._apply()
-
-    def _apply(self) -> None:
-        for g, base, f in zip(self.optimizer.param_groups, self.base_lrs, self.lr_lambdas, strict=True):
-            g["lr"] = base * f(self.last_epoch)
-
-    def step(self) -> None:
-        self.last_epoch += 1
-        self._apply()
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"base_lrs": list(self.base_lrs), "last_epoch": self.last_epoch}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Takes this class's state or LambdaLR's (checkpoints of earlier yolocls versions)."""
-        self.base_lrs = list(state["base_lrs"])
-        self.last_epoch = int(state["last_epoch"])

@@ -110,3 +110,33 @@ def apply_warmup(opt: Any, ni: int, nw: int, factor: float, warmup_bias_lr: floa
         g["lr"] = float(np.interp(ni, xi, [warmup_bias_lr if j == 0 else 0.0, g["initial_lr"] * factor]))
         if "momentum" in g:
             g["momentum"] = float(np.interp(ni, xi, [warmup_momentum, momentum]))
+
+
+class EpochLR:
+    """Every group's lr = its initial lr x lr_lambda(epoch), set at construction (epoch 0) and on each `step()`:
+    torch's LambdaLR with one shared lambda, for torch.optim optimizers and FusedAdamW alike."""
+
+    def __init__(self, optimizer: Any, lr_lambda: Callable[[int], float]):
+        self.optimizer = optimizer
+        for g in optimizer.param_groups:
+            g.setdefault("initial_lr", g["lr"])
+        self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
+        self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
+        self.last_epoch = 0
+        self._apply()
+
+    def _apply(self) -> None:
+        for g, base, f in zip(self.optimizer.param_groups, self.base_lrs, self.lr_lambdas, strict=True):
+            g["lr"] = base * f(self.last_epoch)
+
+    def step(self) -> None:
+        self.last_epoch += 1
+        self._apply()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"base_lrs": list(self.base_lrs), "last_epoch": self.last_epoch}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Takes this class's state or LambdaLR's (checkpoints of earlier yolocls versions)."""
+        self.base_lrs = list(state["base_lrs"])
+        self.last_epoch = int(state["last_epoch"])

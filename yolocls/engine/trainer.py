@@ -30,9 +30,8 @@ from ..models import ClassificationModel, check_imgsz, load_checkpoint, save_che
 from ..models.checkpoint import checkpoint_from_model
 from . import distributed as ddp
 from .ema import ModelEMA, de_parallel
-from .fused_adamw import EpochLR
 from .metrics import ClassifyMetrics
-from .optim import apply_warmup, build_optimizer, choose_optimizer, lr_factor, warmup_iterations
+from .optim import EpochLR, apply_warmup, build_optimizer, choose_optimizer, lr_factor, warmup_iterations
 from .runs import run_dir
 from .validator import evaluate
 
