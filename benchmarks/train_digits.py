@@ -56,11 +56,9 @@ def one_run(epochs: int, workers: int | None, keep: bool) -> dict:
                           project=str(tmp), name="train", verbose=False)
     wall = time.perf_counter() - t0
     t = model.train_timing
-    if keep:
-        print(f"run folder: {tmp / 'train'}", file=sys.stderr)
-    else:
+    if not keep:
         shutil.rmtree(tmp, ignore_errors=True)
-    return {"top1": metrics.top1, "top5": metrics.top5, "wall": wall, "images": epochs * n_train,
+    return {"run_dir": str(tmp / "train") if keep else None,"top1": metrics.top1, "top5": metrics.top5, "wall": wall, "images": epochs * n_train,
             "ips": epochs * n_train / wall, "pass_ips": t["train_images"] / max(t["train_seconds"], 1e-9),
             "torch_import": t_import, "ips_with_import": epochs * n_train / (wall + t_import),
             "load_before": load0, "load_after": os.getloadavg()[0]}
@@ -95,7 +93,8 @@ def main() -> int:
         print(f"run {k + 1}: val top1 {r['top1']:.4f} top5 {r['top5']:.4f}  end to end {r['ips']:.0f} images/s "
               f"({r['images']} images in {r['wall']:.1f} s; {r['ips_with_import']:.0f} with `import torch`, "
               f"{r['torch_import']:.1f} s)  training passes {r['pass_ips']:.0f} images/s  "
-              f"(load average {r['load_before']:.1f} before / {r['load_after']:.1f} after)", flush=True)
+              f"(load average {r['load_before']:.1f} before / {r['load_after']:.1f} after)"
+              + (f"  run folder: {r['run_dir']}" if r["run_dir"] else ""), flush=True)
     ips = statistics.median(r["ips"] for r in runs)
     passes = statistics.median(r["pass_ips"] for r in runs)
     top1 = min(r["top1"] for r in runs)
