@@ -89,7 +89,8 @@ def test_runtime_threads_and_graph_optimisation_are_options(exported, digits_val
     a = load_runtime(exported["onnx"], threads=1, graph_optimization="disable")
     b = load_runtime(exported["onnx"], threads=2, inter_threads=1, graph_optimization="all")
     assert a.session.get_session_options().intra_op_num_threads == 1
-    np.testing.assert_allclose(a.predict(x), b.predict(x), atol=1e-6)
+    # Fused kernels reorder float sums: ~2e-6 apart on AVX-512 machines, ~1e-7 on AVX2 ones.
+    np.testing.assert_allclose(a.predict(x), b.predict(x), atol=1e-5)
     with pytest.raises(ConfigError, match="graph_optimization='fast'.*disable, basic, extended, all"):
         load_runtime(exported["onnx"], graph_optimization="fast")
 
