@@ -158,16 +158,20 @@ def test_other_tasks_get_a_clear_error(ultralytics_fixture, tmp_path, cls, task)
 
 
 def test_blocks_we_do_not_have_get_a_clear_error(ultralytics_fixture, records, tmp_path):
-    # In the pickled modules (byte edit of the real file), as a yolo11-cls checkpoint would name them...
-    p = edit_pickle(ultralytics_fixture, tmp_path / "c3k2.pt",
-                    swap_global("ultralytics.nn.modules.block.C2f", "ultralytics.nn.modules.block.C3k2"))
-    with pytest.raises(CheckpointError, match=r"built with 'C3k2'.*does not have"):
+    # In the pickled modules (byte edit of the real file), as a YOLO12-cls checkpoint would name its block...
+    p = edit_pickle(ultralytics_fixture, tmp_path / "a2c2f.pt",
+                    swap_global("ultralytics.nn.modules.block.C2f", "ultralytics.nn.modules.block.A2C2f"))
+    with pytest.raises(CheckpointError, match=r"built with 'A2C2f'.*does not have"):
         load_checkpoint(p)
     # ...and in the embedded YAML only (written by our writer).
     ck = from_records(records)
-    ck["model"].state["yaml"]["backbone"][2][2] = "C2PSA"
-    with pytest.raises(CheckpointError, match=r"YAML uses C2PSA, which yolocls does not have"):
+    ck["model"].state["yaml"]["backbone"][2][2] = "SPPF"
+    with pytest.raises(CheckpointError, match=r"YAML uses SPPF, which yolocls does not have"):
         load_checkpoint(write_checkpoint(ck, tmp_path / "yaml.pt"))
+    # A YAML naming blocks we have, but not those its pickled layers are: the file contradicts itself.
+    ck["model"].state["yaml"]["backbone"][2][2] = "C3k2"
+    with pytest.raises(CheckpointError, match=r"YAML lists layers .*'C3k2'.* but its pickled model has .*'C2f'"):
+        load_checkpoint(write_checkpoint(ck, tmp_path / "mixed.pt"))
 
 
 def test_truncated_pickle_is_a_clear_error(ultralytics_fixture, tmp_path):

@@ -126,9 +126,9 @@ def from_records(x: Any) -> Any:
     return x
 
 
-ULTRALYTICS_CLASSES = {"Conv": "ultralytics.nn.modules.conv.Conv", "C2f": "ultralytics.nn.modules.block.C2f",
-                       "Bottleneck": "ultralytics.nn.modules.block.Bottleneck",
-                       "Classify": "ultralytics.nn.modules.head.Classify",
+ULTRALYTICS_CLASSES = {"Conv": "ultralytics.nn.modules.conv.Conv", "Classify": "ultralytics.nn.modules.head.Classify",
+                       **{b: f"ultralytics.nn.modules.block.{b}"
+                          for b in ("C2f", "Bottleneck", "C3k2", "C3k", "C2PSA", "PSABlock", "Attention")},
                        "ClassificationModel": "ultralytics.nn.tasks.ClassificationModel"}
 
 
@@ -148,8 +148,9 @@ def module_obj(m: torch.nn.Module, half: bool = True) -> Obj:
         "_non_persistent_buffers_set": set(),
         "_modules": collections.OrderedDict((k, module_obj(c, half)) for k, c in m._modules.items()),
     }
-    for attr in ("eps", "momentum", "p", "inplace", "in_channels", "out_channels", "in_features", "out_features",
-                 "i", "f", "type", "np", "c", "add"):
+    for attr in ("eps", "momentum", "p", "inplace", "in_channels", "out_channels", "kernel_size", "stride", "padding",
+                 "dilation", "groups", "padding_mode", "in_features", "out_features", "i", "f", "type", "np", "c", "add",
+                 "num_heads", "key_dim", "head_dim", "scale"):
         if attr in m.__dict__:
             state[attr] = m.__dict__[attr]
     return Obj(cls, state)

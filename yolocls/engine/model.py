@@ -11,17 +11,20 @@ from typing import Any
 
 from ..errors import ConfigError
 
+# The built-in model names without `.yaml` (models/config.py has the families; importing it here would import torch).
+BUILTIN_NAMES = frozenset(f"{family}{scale}-cls" for family in ("yolov8", "yolo11", "yolo26") for scale in "nsmlx")
+
 
 def _is_torch_source(s: str) -> bool:
-    return s.endswith((".yaml", ".yml", ".pt", ".pth")) or s in {"yolov8n-cls", "yolov8s-cls", "yolov8m-cls",
-                                                                  "yolov8l-cls", "yolov8x-cls"}
+    return s.endswith((".yaml", ".yml", ".pt", ".pth")) or s in BUILTIN_NAMES
 
 
 class YOLO:
-    """A YOLOv8 classifier: train, val, predict, export, info.
+    """A YOLO classifier (YOLOv8-, YOLO11- or YOLO26-cls): train, val, predict, export, info.
 
     Args:
-        model: a model YAML or built-in name (`yolov8n-cls.yaml`), a `.pt` checkpoint, or an exported artifact.
+        model: a model YAML or built-in name (`yolov8n-cls.yaml`, `yolo11s-cls.yaml`, `yolo26n-cls`), a `.pt`
+            checkpoint (yolocls or Ultralytics), or an exported artifact.
         task: only "classify" is supported.
     """
 

@@ -1,4 +1,5 @@
-"""The building blocks of YOLOv8-cls: Conv, Bottleneck, C2f and the Classify head."""
+"""The building blocks of YOLOv8-cls (Conv, Bottleneck, C2f, the Classify head), which YOLO11/26-cls reuse, and
+the small-input convolution paths that speed up training at tiny image sizes."""
 
 from __future__ import annotations
 
@@ -175,5 +176,3 @@ class Classify(nn.Module):
         x = self.linear(self.drop(self.pool(self.conv(x)).flatten(1)))
         return x if self.training else x.softmax(1)
 
-
-BLOCKS: dict[str, type[nn.Module]] = {"Conv": Conv, "C2f": C2f, "Classify": Classify}

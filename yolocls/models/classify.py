@@ -1,8 +1,7 @@
-"""`ClassificationModel`: a YOLOv8-cls network built from its config dict."""
+"""`ClassificationModel`: a YOLOv8-, YOLO11- or YOLO26-cls network built from its config dict."""
 
 from __future__ import annotations
 
-import math
 import warnings
 from pathlib import Path
 from typing import Any
@@ -11,12 +10,9 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from .blocks import BLOCKS, C2f, Classify, Conv
+from .blocks import Conv
 from .config import load_model_cfg
-
-
-def make_divisible(x: float, divisor: int = 8) -> int:
-    return int(math.ceil(x / divisor) * divisor)
+from .parse import make_divisible, parse_layers
 
 
 def check_imgsz(imgsz: int, stride: int = 32) -> int:
@@ -30,42 +26,8 @@ def check_imgsz(imgsz: int, stride: int = 32) -> int:
     return new
 
 
-def parse_layers(cfg: dict[str, Any], ch: int) -> nn.Sequential:
-    """Build the layers of `cfg` (backbone + head) at its scale, for `ch` input channels."""
-    depth, width, max_ch = 1.0, 1.0, float("inf")
-    if cfg.get("scales"):
-        depth, width, max_ch = cfg["scales"][cfg["scale"]]
-    depth, width = cfg.get("depth_multiple", depth), cfg.get("width_multiple", width)
-    nc = int(cfg["nc"])
-    layers, c_prev = [], ch
-    for i, (f, n, name, args) in enumerate(cfg["backbone"] + cfg.get("head", [])):
-        if f != -1:
-            raise ConfigError(f"layer {i} takes input from {f}: classification models are sequential (from = -1)")
-        block = BLOCKS.get(name)
-        if block is None:
-            raise ConfigError(
-                f"layer {i} uses block '{name}', which yolocls does not have; supported: {', '.join(BLOCKS)}"
-            )
-        args = [nc if a == "nc" else a for a in args]
-        n_ = max(round(n * depth), 1) if n > 1 else n
-        if block is Classify:
-            kwargs = {"dropout": float(cfg.get("dropout", 0.0))}
-            m, c2 = Classify(c_prev, args[0], **kwargs), args[0]
-        else:
-            c2 = make_divisible(min(args[0], max_ch) * width, 8)
-            if block is C2f:
-                m = C2f(c_prev, c2, n_, *args[1:])
-            else:
-                m = nn.Sequential(*(block(c_prev, c2, *args[1:]) for _ in range(n_))) if n_ > 1 else block(
-                    c_prev, c2, *args[1:])
-        m.i, m.type, m.np = i, name, sum(p.numel() for p in m.parameters())  # type: ignore[assignment]
-        layers.append(m)
-        c_prev = c2
-    return nn.Sequential(*layers)
-
-
 class ClassificationModel(nn.Module):
-    """YOLOv8 classification network.
+    """A YOLO classification network (YOLOv8-, YOLO11- or YOLO26-cls, or any YAML of their blocks).
 
     Args:
         cfg: built-in name (`yolov8n-cls.yaml`), YAML path, or config dict.

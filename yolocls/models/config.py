@@ -13,19 +13,27 @@ from ..errors import ConfigError
 
 CFG_DIR = Path(__file__).parent / "cfg"
 SCALES = "nsmlx"
-_NAME = re.compile(r"^yolov8([nsmlx])?-cls(\.yaml)?$")
+FAMILIES = ("yolov8", "yolo11", "yolo26")  # each has cfg/<family>-cls.yaml
+_NAME = re.compile(rf"^({'|'.join(FAMILIES)})([{SCALES}])?-cls(\.yaml)?$")
+_STEM = re.compile(rf"({'|'.join(FAMILIES)})([{SCALES}])-cls")
 
 
 def builtin_names() -> list[str]:
     """Every model name that resolves without a file of the user's."""
-    return [f"yolov8{s}-cls.yaml" for s in SCALES]
+    return [f"{f}{s}-cls.yaml" for f in FAMILIES for s in SCALES]
+
+
+def scale_from_name(name: str) -> str | None:
+    """The scale letter a model file name carries (`yolo11s-cls.yaml` -> 's'), or None."""
+    m = _STEM.search(name)
+    return m.group(2) if m else None
 
 
 def load_model_cfg(cfg: str | Path | dict[str, Any]) -> dict[str, Any]:
     """Return the model config as a dict, with `scale` set.
 
-    `cfg` is a dict (returned as a copy), a built-in name such as `yolov8n-cls.yaml` (the scale letter
-    picks the scale), or the path of a YAML file of the same shape.
+    `cfg` is a dict (returned as a copy), a built-in name such as `yolov8n-cls.yaml` or `yolo11s-cls.yaml` (the
+    scale letter picks the scale), or the path of a YAML file of the same shape.
     """
     if isinstance(cfg, dict):
         d = copy.deepcopy(cfg)
@@ -34,9 +42,10 @@ def load_model_cfg(cfg: str | Path | dict[str, Any]) -> dict[str, Any]:
         m = _NAME.match(name)
         path = Path(cfg)
         if m and not path.is_file():
-            d = yaml.safe_load((CFG_DIR / "yolov8-cls.yaml").read_text())
-            d["scale"] = m.group(1) or "n"
-            d["yaml_file"] = f"yolov8{d['scale']}-cls.yaml"
+            family = m.group(1)
+            d = yaml.safe_load((CFG_DIR / f"{family}-cls.yaml").read_text())
+            d["scale"] = m.group(2) or "n"
+            d["yaml_file"] = f"{family}{d['scale']}-cls.yaml"
         elif path.is_file():
             try:
                 d = yaml.safe_load(path.read_text())
@@ -45,12 +54,12 @@ def load_model_cfg(cfg: str | Path | dict[str, Any]) -> dict[str, Any]:
             if not isinstance(d, dict) or "backbone" not in d:
                 raise ConfigError(f"model YAML '{path}' has no 'backbone' list; see {CFG_DIR / 'yolov8-cls.yaml'}")
             d.setdefault("yaml_file", path.name)
-            sm = re.search(r"yolov8([nsmlx])-cls", path.stem)
-            if "scale" not in d and sm:
-                d["scale"] = sm.group(1)
+            if "scale" not in d and scale_from_name(path.stem):
+                d["scale"] = scale_from_name(path.stem)
         else:
             raise ConfigError(
-                f"model '{cfg}' is neither a file nor a built-in model; use one of {', '.join(builtin_names())}, "
+                f"model '{cfg}' is neither a file nor a built-in model; use a built-in name <family><scale>-cls.yaml "
+                f"(family {', '.join(FAMILIES)}; scale {', '.join(SCALES)}: e.g. yolov8n-cls.yaml, yolo11s-cls.yaml), "
                 "a model YAML path, or a .pt checkpoint"
             )
     scales = d.get("scales")

@@ -1,6 +1,7 @@
 """Parameter counts, true FLOPs and the model summary.
 
-FLOPs are 2 x multiply-adds of every convolution and linear layer, at the imgsz asked for. The published
+FLOPs are 2 x multiply-adds of every convolution and linear layer and of the two matrix products of each
+attention block (YOLO11/26-cls), at the imgsz asked for. The published
 YOLOv8-cls table counts the final Linear at every position of the last feature map, so its figures are higher
 by (imgsz/32)^2 - 1 Linear evaluations (about +1.02 GFLOPs at 640 with nc=1000); ours are the real count.
 """
@@ -13,13 +14,15 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .attention import Attention
+
 
 def count_params(model: nn.Module, trainable_only: bool = False) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
 def count_flops(model: nn.Module, imgsz: int = 224, ch: int | None = None) -> int:
-    """FLOPs (2 x MACs of Conv2d and Linear layers) of one forward pass at batch 1.
+    """FLOPs (2 x MACs of Conv2d and Linear layers and attention's matrix products) of one forward pass at batch 1.
 
     Runs on PyTorch's meta device, so it is instant even for yolov8x-cls at 640.
     """
@@ -32,10 +35,13 @@ def count_flops(model: nn.Module, imgsz: int = 224, ch: int | None = None) -> in
         if isinstance(mod, nn.Conv2d):
             kh, kw = mod.kernel_size
             total += 2 * out.numel() * (mod.in_channels // mod.groups) * kh * kw
+        elif isinstance(mod, Attention):  # q^T k: (hw x key_dim)(key_dim x hw); v attn^T: (head_dim x hw)(hw x hw)
+            b, _, h, w = inp[0].shape
+            total += 2 * b * mod.num_heads * (h * w) ** 2 * (mod.key_dim + mod.head_dim)
         else:  # Linear
             total += 2 * out.numel() * mod.in_features
 
-    handles = [x.register_forward_hook(hook) for x in m.modules() if isinstance(x, (nn.Conv2d, nn.Linear))]
+    handles = [x.register_forward_hook(hook) for x in m.modules() if isinstance(x, (nn.Conv2d, nn.Linear, Attention))]
     try:
         with torch.no_grad():
             m(torch.empty(1, ch, imgsz, imgsz, device="meta"))

@@ -3,7 +3,8 @@
 An Ultralytics `best.pt`/`last.pt` is a whole pickled `ultralytics.nn.tasks.ClassificationModel` (fp16 weights,
 its YAML as a dict, class names) plus `train_args`; its pickle also names torchvision transform classes. We read
 it with `safe_unpickle` over an explicit allow-list (every class becomes an inert record), rebuild our own
-`ClassificationModel` from the embedded YAML, copy the EMA weights (else the model's) in fp32 and keep where it
+`ClassificationModel` with the layers the pickled module tree has (`ultralytics_layers`: what the embedded YAML
+builds differs between Ultralytics releases), copy the EMA weights (else the model's) in fp32 and keep where it
 came from. The result is a native yolocls checkpoint dict, so every command accepts either file.
 """
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import math
 import pickle
-import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,16 +20,23 @@ from typing import Any
 import torch
 
 from ..errors import CheckpointError, ConfigError
-from .blocks import BLOCKS
 from .checkpoint import checkpoint_from_model, file_sha256, save_checkpoint
 from .classify import ClassificationModel
+from .config import scale_from_name
+from .parse import BLOCKS
 from .safe_unpickle import Record, RefusedGlobalError, load_pickled_checkpoint, numpy_scalar_value
+from .ultralytics_layers import check_structure, describe_layers
 
 MODEL_CLASS = "ultralytics.nn.tasks.ClassificationModel"
 BLOCK_CLASSES = {  # Ultralytics block -> ours (same names, same sub-module names, same state-dict keys)
     "ultralytics.nn.modules.conv.Conv": "Conv",
     "ultralytics.nn.modules.block.C2f": "C2f",
     "ultralytics.nn.modules.block.Bottleneck": "Bottleneck",
+    "ultralytics.nn.modules.block.C3k2": "C3k2",
+    "ultralytics.nn.modules.block.C3k": "C3k",
+    "ultralytics.nn.modules.block.C2PSA": "C2PSA",
+    "ultralytics.nn.modules.block.PSABlock": "PSABlock",
+    "ultralytics.nn.modules.block.Attention": "Attention",
     "ultralytics.nn.modules.head.Classify": "Classify",
 }
 TORCH_LAYERS = [f"torch.nn.modules.{n}" for n in (
@@ -52,8 +59,9 @@ TASK_MODELS = {
     "RTDETRDetectionModel": "an RT-DETR detection", "YOLOEModel": "a YOLOE detection",
     "YOLOESegModel": "a YOLOE segmentation",
 }
-SUPPORTED = ("Ultralytics classification checkpoints of the YOLOv8-cls architecture (ClassificationModel built "
-             f"from {', '.join(BLOCKS)} blocks: yolov8n/s/m/l/x-cls.yaml, any number of classes)")
+SUPPORTED = ("Ultralytics classification checkpoints of the YOLOv8-, YOLO11- and YOLO26-cls architectures "
+             f"(ClassificationModel built from {', '.join(BLOCKS)} blocks: yolov8/yolo11/yolo26 n/s/m/l/x-cls.yaml, "
+             "any number of classes)")
 
 
 def _guard(path: Path):
@@ -139,9 +147,9 @@ def _scale(yaml: dict[str, Any], first_conv: torch.Tensor | None) -> str | None:
     """The scale letter: the YAML's, else its file name's (`yolov8s-cls.yaml`), else the one whose width fits."""
     if yaml.get("scale"):
         return str(yaml["scale"])
-    m = re.search(r"yolov8([nsmlx])", str(yaml.get("yaml_file", "")))
-    if m:
-        return m.group(1)
+    named = scale_from_name(str(yaml.get("yaml_file", "")))
+    if named:
+        return named
     if first_conv is not None and yaml.get("scales"):
         c = yaml["backbone"][0][3][0]
         for s, (_, width, max_ch) in yaml["scales"].items():
@@ -151,21 +159,30 @@ def _scale(yaml: dict[str, Any], first_conv: torch.Tensor | None) -> str | None:
 
 
 def _our_config(yaml: dict[str, Any], rec: Record, state: dict[str, torch.Tensor], path: Path) -> dict[str, Any]:
-    """Our model config from the embedded Ultralytics YAML, plus the BatchNorm settings the pickled layers used."""
-    cfg = plain(yaml)
-    layers = list(cfg.get("backbone") or []) + list(cfg.get("head") or [])
-    unknown = sorted({str(layer[2]) for layer in layers if str(layer[2]) not in BLOCKS})
-    if not layers or unknown:
+    """Our config for the pickled model: its layers as they are (see `ultralytics_layers`), named and scaled as
+    its embedded YAML says, plus the BatchNorm and dropout settings the pickled layers used."""
+    src = plain(yaml)
+    yaml_layers = list(src.get("backbone") or []) + list(src.get("head") or [])
+    unknown = sorted({str(layer[2]) for layer in yaml_layers if str(layer[2]) not in BLOCKS})
+    if not yaml_layers or unknown:
         raise CheckpointError(f"'{path}' is an Ultralytics classification model whose YAML uses "
                               f"{', '.join(unknown) or 'no layers'}, which yolocls does not have; "
                               f"yolocls imports only {SUPPORTED}")
-    cfg["ch"] = int(cfg.pop("channels", cfg.get("ch", 3)) or 3)
-    scale = _scale(cfg, state.get("model.0.conv.weight"))
+    rows = describe_layers(rec, path, SUPPORTED)
+    if [str(layer[2]) for layer in yaml_layers] != [row[2] for row in rows]:
+        raise CheckpointError(f"'{path}': its embedded YAML lists layers {[str(r[2]) for r in yaml_layers]} but "
+                              f"its pickled model has {[r[2] for r in rows]}; the file is inconsistent")
+    heads = sum(row[2] == "Classify" for row in rows)
+    cfg: dict[str, Any] = {"nc": rows[-1][3][0] if rows[-1][2] == "Classify" else src.get("nc"),
+                           "ch": int(state["model.0.conv.weight"].shape[1]) if "model.0.conv.weight" in state
+                           else int(src.get("channels", src.get("ch", 3)) or 3),
+                           "depth_multiple": 1.0, "width_multiple": 1.0,
+                           "backbone": rows[:len(rows) - heads], "head": rows[len(rows) - heads:]}
+    if src.get("yaml_file"):
+        cfg["yaml_file"] = src["yaml_file"]
+    scale = _scale(src, state.get("model.0.conv.weight"))
     if scale:
         cfg["scale"] = scale
-    head = f"model.{len(layers) - 1}.linear.weight"
-    if head in state:  # the weights are the truth when a fine-tune changed nc
-        cfg["nc"] = int(state[head].shape[0])
     bns = [m for _, m in modules(rec) if m.name == "BatchNorm2d"]
     settings = {(float(m.get("eps", 1e-5)), 0.1 if m.get("momentum", 0.1) is None else float(m.get("momentum")))
                 for m in bns}
@@ -177,18 +194,6 @@ def _our_config(yaml: dict[str, Any], rec: Record, state: dict[str, torch.Tensor
     if drops:
         cfg["dropout"] = float(drops[-1].get("p", 0.0))
     return cfg
-
-
-def _check_structure(ours: torch.nn.Module, rec: Record, path: Path) -> None:
-    """Same module tree, layer for layer: the state dict alone would miss e.g. a different activation."""
-    theirs = {p: r.name for p, r in modules(rec)}
-    mine = {p: type(m).__name__ for p, m in ours.named_modules()}
-    diff = sorted(set(theirs.items()) ^ set(mine.items()))
-    if diff:
-        p = diff[0][0]
-        raise CheckpointError(f"'{path}': layer '{p or '<root>'}' is {theirs.get(p, 'absent')} in the checkpoint "
-                              f"but {mine.get(p, 'absent')} in the model rebuilt from its YAML; yolocls imports "
-                              f"only {SUPPORTED}")
 
 
 def convert_ultralytics_checkpoint(path: str | Path) -> dict[str, Any]:
@@ -209,7 +214,7 @@ def convert_ultralytics_checkpoint(path: str | Path) -> dict[str, Any]:
     except (ConfigError, TypeError, ValueError, IndexError, KeyError) as e:
         raise CheckpointError(f"'{path}': its embedded YAML does not build a yolocls model ({e}); yolocls imports "
                               f"only {SUPPORTED}") from None
-    _check_structure(model, rec, path)
+    check_structure(model, rec, path, modules, SUPPORTED)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as e:
