@@ -72,12 +72,22 @@ def digits_ckpt(digits_root: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     return train_digits_model(digits_root, tmp_path_factory.mktemp("digits_model") / "best.pt")
 
 
-@pytest.fixture(scope="session")
-def ultralytics_fixture() -> Path:
-    p = FIXTURES / "ultralytics" / "yolov8n-cls-digits.pt"
+def _ultralytics_file(name: str) -> Path:
+    p = FIXTURES / "ultralytics" / name
     if not p.is_file():
         pytest.skip(f"shared fixture {p} is missing (it lives in ../shared/fixtures beside the checkout)")
     return p
+
+
+@pytest.fixture(scope="session")
+def ultralytics_fixture() -> Path:
+    return _ultralytics_file("yolov8n-cls-digits.pt")
+
+
+@pytest.fixture(scope="session")
+def ultralytics_yolo11_fixture() -> Path:
+    """A real Ultralytics 8.4.190 yolo11n-cls best.pt (3 epochs on digits at imgsz 32)."""
+    return _ultralytics_file("yolo11n-cls-digits.pt")
 
 
 @pytest.fixture(scope="session")

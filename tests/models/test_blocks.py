@@ -92,11 +92,19 @@ def test_each_map_size_takes_its_path(monkeypatch, k, s, size, path):
     assert taken == ["_cropped_conv"]
 
 
-def test_training_step_of_the_model_at_32_px_is_unchanged(monkeypatch):
-    """yolov8n-cls at 32 px reaches 2x2 and 1x1 maps: logits and every gradient match the plain convolutions."""
+@pytest.mark.parametrize("channels_last", [False, True], ids=["contiguous", "channels-last"])
+@pytest.mark.parametrize("name", ["yolov8n-cls.yaml", "yolo11n-cls.yaml", "yolo26n-cls.yaml"])
+def test_training_step_of_the_model_at_32_px_is_unchanged(monkeypatch, name, channels_last):
+    """Each family at 32 px reaches 2x2 and 1x1 maps (YOLO11/26's attention and its depthwise positional conv run
+    at 1x1): logits and every gradient match the plain convolutions, in the memory format the trainer uses too."""
     torch.manual_seed(0)
-    model = ClassificationModel("yolov8n-cls.yaml", nc=10).train()
+    model = ClassificationModel(name, nc=10).train()
     x = torch.rand(8, 3, 32, 32)
+    if channels_last:
+        model, x = model.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
+    taken = []
+    real = blocks.small_input_conv
+    monkeypatch.setattr(blocks, "small_input_conv", lambda conv, x: taken.append(conv.groups > 1) or real(conv, x))
 
     def step():
         model.zero_grad()
@@ -106,9 +114,10 @@ def test_training_step_of_the_model_at_32_px_is_unchanged(monkeypatch):
 
     state = {k: v.clone() for k, v in model.state_dict().items()}
     fast_logits, fast_grads = step()
+    assert taken and any(taken) == name.startswith(("yolo11", "yolo26"))  # their depthwise pe convs went through it
     model.load_state_dict(state)  # BatchNorm running stats moved: start the plain step from the same state
     monkeypatch.setattr(blocks, "small_input_conv", lambda conv, x: None)
     plain_logits, plain_grads = step()
     torch.testing.assert_close(fast_logits, plain_logits, atol=1e-5, rtol=1e-5)
-    for name, g in plain_grads.items():  # float rounding, amplified by BatchNorm over 8 samples: ~2e-5 of ~1
-        torch.testing.assert_close(fast_grads[name], g, atol=1e-4, rtol=1e-4, msg=name)
+    for n, g in plain_grads.items():  # float rounding, amplified by BatchNorm over 8 samples: ~2e-5 of ~1
+        torch.testing.assert_close(fast_grads[n], g, atol=1e-4, rtol=1e-4, msg=n)

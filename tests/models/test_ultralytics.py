@@ -34,7 +34,7 @@ from yolocls.models.checkpoint import is_ultralytics_checkpoint
 from yolocls.models.safe_unpickle import load_pickled_checkpoint, pickle_globals
 from yolocls.models.ultralytics import ALLOWED_RECORDS, convert_ultralytics_checkpoint
 
-from .ultralytics_writer import Obj, from_records, module_obj, write_checkpoint
+from .ultralytics_writer import Obj, edit_pickle, from_records, module_obj, swap_global, write_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -51,24 +51,6 @@ def records(ultralytics_fixture: Path) -> dict:
 def probs(model: torch.nn.Module, x: np.ndarray) -> np.ndarray:
     with torch.no_grad():
         return model.eval()(torch.from_numpy(x)).numpy()
-
-
-def edit_pickle(src: Path, dst: Path, edit) -> Path:
-    """Copy the checkpoint `src` to `dst` with its data.pkl replaced by `edit(data.pkl bytes)`."""
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_STORED) as zout:
-        for item in zin.infolist():
-            data = zin.read(item)
-            zout.writestr(item, edit(data) if item.filename.endswith("/data.pkl") else data)
-    return dst
-
-
-def swap_global(old: str, new: str):
-    """An edit that makes the pickle name `new` wherever it named `old` (GLOBAL opcodes, protocol 2)."""
-    def edit(data: bytes) -> bytes:
-        o, n = (f"c{g.rpartition('.')[0]}\n{g.rpartition('.')[2]}\n".encode() for g in (old, new))
-        assert o in data, f"{old} is not named by the pickle"
-        return data.replace(o, n)
-    return edit
 
 
 def test_probabilities_match_ultralytics_on_both_stored_inputs(ultralytics_fixture, expected):

@@ -5,7 +5,8 @@ weights, an un-stripped last.pt, a detection model...) are written by this modul
 `torch.save` (`<root>/data.pkl` + `<root>/data/<key>`), the same GLOBAL names, NEWOBJ + BUILD for objects,
 `_rebuild_tensor_v2` + persistent storage ids for tensors, protocol 2. They are not byte-identical to what
 Ultralytics writes: they prove the importer handles those shapes of data, not that Ultralytics writes exactly them.
-The real fixture is the only file here that Ultralytics itself wrote.
+The real fixtures are the only files here that Ultralytics itself wrote; `edit_pickle`/`swap_global` make
+byte-edited copies of them.
 """
 
 from __future__ import annotations
@@ -154,3 +155,21 @@ def module_obj(m: torch.nn.Module, half: bool = True) -> Obj:
         if attr in m.__dict__:
             state[attr] = m.__dict__[attr]
     return Obj(cls, state)
+
+
+def edit_pickle(src: Path, dst: Path, edit) -> Path:
+    """Copy the checkpoint `src` to `dst` with its data.pkl replaced by `edit(data.pkl bytes)`."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_STORED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            zout.writestr(item, edit(data) if item.filename.endswith("/data.pkl") else data)
+    return dst
+
+
+def swap_global(old: str, new: str):
+    """An edit that makes the pickle name `new` wherever it named `old` (GLOBAL opcodes, protocol 2)."""
+    def edit(data: bytes) -> bytes:
+        o, n = (f"c{g.rpartition('.')[0]}\n{g.rpartition('.')[2]}\n".encode() for g in (old, new))
+        assert o in data, f"{old} is not named by the pickle"
+        return data.replace(o, n)
+    return edit

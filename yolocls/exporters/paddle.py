@@ -61,8 +61,10 @@ def convert(model, x, save_dir: Path) -> tuple[Path, Path]:
 def export(ctx: ExportContext) -> Path:
     import x2paddle
 
+    from ..models.attention import reshape_with_input_sizes  # x2paddle has no unflatten/reshape_as
+
     paddle = import_paddle()
-    prog, params = convert(ctx.model, ctx.example_input(), ctx.workdir / "x2paddle")
+    prog, params = convert(reshape_with_input_sizes(ctx.model), ctx.example_input(), ctx.workdir / "x2paddle")
     shutil.copyfile(prog, ctx.path / MODEL_FILE)
     shutil.copyfile(params, ctx.path / PARAMS_FILE)
     ctx.metadata.update(precision="fp32", versions={**ctx.metadata["versions"], "paddle": paddle.__version__,

@@ -18,8 +18,11 @@ class Attention(nn.Module):
     values (`head_dim` a head); the attended values plus a depthwise 3x3 conv of the values (a positional
     encoding) go through a 1x1 projection.
 
-    Reshapes use `reshape`, not `view`: training runs channels-last on CPU, where a view of the conv output
-    is not possible.
+    The forward never reads the input's shape: a traced `x.shape` becomes size/int ops that Core ML's converter
+    (coremltools 9 with NumPy 2) cannot fold, so the reshapes are `flatten`/`unflatten`/`reshape_as`, which keep
+    every size symbolic (dynamic ONNX) and which the other converters take too, except x2paddle, which has no
+    unflatten/reshape_as: `reshape_with_input_sizes` switches a model to the same computation with sizes read
+    from the input. `reshape`, not `view`: training runs channels-last on CPU, where a view is not always possible.
     """
 
     def __init__(self, dim: int, num_heads: int = 8, attn_ratio: float = 0.5):
@@ -31,14 +34,32 @@ class Attention(nn.Module):
         self.qkv = Conv(dim, dim + 2 * self.key_dim * num_heads, 1, act=False)
         self.proj = Conv(dim, dim, 1, act=False)
         self.pe = Conv(dim, dim, 3, 1, g=dim, act=False)
+        self.input_sizes = False  # see reshape_with_input_sizes
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, c, h, w = x.shape
-        q, k, v = self.qkv(x).reshape(b, self.num_heads, 2 * self.key_dim + self.head_dim, h * w).split(
-            [self.key_dim, self.key_dim, self.head_dim], dim=2)
-        attn = ((q * self.scale).transpose(-2, -1) @ k).softmax(dim=-1)  # (b, heads, hw, hw)
-        y = (v @ attn.transpose(-2, -1)).reshape(b, c, h, w)
-        return self.proj(y + self.pe(v.reshape(b, c, h, w)))
+        split = [self.key_dim, self.key_dim, self.head_dim]
+        if self.input_sizes:
+            b, c, h, w = x.shape
+            q, k, v = self.qkv(x).reshape(b, self.num_heads, sum(split), h * w).split(split, dim=2)
+        else:  # each (b, heads, channels, h*w)
+            q, k, v = self.qkv(x).flatten(2).unflatten(1, (self.num_heads, sum(split))).split(split, dim=2)
+        attn = ((q * self.scale).transpose(-2, -1) @ k).softmax(dim=-1)  # (b, heads, h*w, h*w)
+        y = v @ attn.transpose(-2, -1)
+        if self.input_sizes:
+            y, v = y.reshape(b, c, h, w), v.reshape(b, c, h, w)
+        else:
+            y, v = y.reshape_as(x), v.reshape_as(x)
+        return self.proj(y + self.pe(v))
+
+
+def reshape_with_input_sizes(model: nn.Module) -> nn.Module:
+    """Switch every Attention of `model` (in place; returned) to reshapes with sizes read from its input: the same
+    outputs, for converters without `unflatten`/`reshape_as` (x2paddle). The traced sizes become constants of
+    the converted graph, which is fine for a static-shape export."""
+    for m in model.modules():
+        if isinstance(m, Attention):
+            m.input_sizes = True
+    return model
 
 
 class PSABlock(nn.Module):
