@@ -37,7 +37,8 @@ def digits_root(_datasets_dir: Path) -> Path:
     return resolve_data("digits")
 
 
-def train_digits_model(root: Path, out: Path, epochs: int = 6, imgsz: int = 32, seed: int = 0) -> Path:
+def train_digits_model(root: Path, out: Path, epochs: int = 6, imgsz: int = 32, seed: int = 0,
+                       model_cfg: str = "yolov8n-cls.yaml") -> Path:
     """A plain training loop (no yolocls trainer) so format tests do not depend on the trainer."""
     import torch
     from PIL import Image
@@ -50,7 +51,7 @@ def train_digits_model(root: Path, out: Path, epochs: int = 6, imgsz: int = 32, 
     paths, labels, names = list_split(root, "train")
     x = torch.from_numpy(np.stack([preprocess(Image.open(p), imgsz) for p in paths]))
     y = torch.tensor(labels)
-    model = ClassificationModel("yolov8n-cls.yaml", nc=len(names))
+    model = ClassificationModel(model_cfg, nc=len(names))
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
     model.train()
     g = torch.Generator().manual_seed(seed)
