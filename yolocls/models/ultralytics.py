@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import pickle
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from .classify import ClassificationModel
 from .config import scale_from_name
 from .parse import BLOCKS
 from .safe_unpickle import Record, RefusedGlobalError, load_pickled_checkpoint, numpy_scalar_value
-from .ultralytics_layers import check_structure, describe_layers
+from .ultralytics_layers import check_structure, describe_layers, modules
 
 MODEL_CLASS = "ultralytics.nn.tasks.ClassificationModel"
 BLOCK_CLASSES = {  # Ultralytics block -> ours (same names, same sub-module names, same state-dict keys)
@@ -97,14 +96,6 @@ def read_ultralytics_checkpoint(path: str | Path) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise CheckpointError(f"'{path}' holds a pickled {type(raw).__name__}, not an Ultralytics checkpoint dict")
     return raw
-
-
-def modules(rec: Record, prefix: str = "") -> Iterator[tuple[str, Record]]:
-    """(dotted path, record) of `rec` and every sub-module record below it, in order."""
-    yield prefix, rec
-    for name, child in (rec.get("_modules") or {}).items():
-        if isinstance(child, Record):
-            yield from modules(child, f"{prefix}.{name}" if prefix else str(name))
 
 
 def state_dict(rec: Record) -> dict[str, torch.Tensor]:
@@ -214,7 +205,7 @@ def convert_ultralytics_checkpoint(path: str | Path) -> dict[str, Any]:
     except (ConfigError, TypeError, ValueError, IndexError, KeyError) as e:
         raise CheckpointError(f"'{path}': its embedded YAML does not build a yolocls model ({e}); yolocls imports "
                               f"only {SUPPORTED}") from None
-    check_structure(model, rec, path, modules, SUPPORTED)
+    check_structure(model, rec, path, SUPPORTED)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as e:

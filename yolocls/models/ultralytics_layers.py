@@ -10,6 +10,7 @@ so `parse_layers` builds exactly that structure; `check_structure` then proves i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,15 @@ ATTRIBUTES = ("stride", "padding", "dilation", "groups", "padding_mode", "kernel
               "key_dim", "head_dim")
 
 
+def modules(rec: Record, prefix: str = "") -> Iterator[tuple[str, Record]]:
+    """(dotted path, record) of `rec` and every sub-module record below it, in order."""
+    yield prefix, rec
+    for name, sub in children(rec).items():
+        yield from modules(sub, f"{prefix}.{name}" if prefix else name)
+
+
 def children(rec: Record) -> dict[str, Record]:
+    """The direct sub-module records of `rec`, by name."""
     return {str(k): v for k, v in (rec.get("_modules") or {}).items() if isinstance(v, Record)}
 
 
@@ -150,9 +159,9 @@ def describe_layers(model: Record, path: Path, supported: str) -> list[list[Any]
     return rows
 
 
-def check_structure(ours: nn.Module, model: Record, path: Path, modules: Any, supported: str) -> None:
+def check_structure(ours: nn.Module, model: Record, path: Path, supported: str) -> None:
     """Same module tree, layer for layer, and the same shape-less attributes: the state dict alone would miss
-    e.g. another activation, stride or number of attention heads. `modules(rec)` walks a record tree."""
+    e.g. another activation, stride or number of attention heads."""
     theirs = dict(modules(model))
     mine = dict(ours.named_modules())
     names = {p: r.name for p, r in theirs.items()}
