@@ -85,10 +85,14 @@ def demo_bench() -> str:
 
 def model_table() -> str:
     doc = _load("model_table")
-    rows = [[r["model"], f"{r['params']:,}", f"{r['gflops_224']:.3f}", f"{r['gflops_640']:.2f}",
-             "" if r["published_gflops_640"] is None else f"{r['published_gflops_640']}"] for r in doc["results"]["rows"]]
+    def published(r: dict[str, Any]) -> list[str]:
+        p = r["published_gflops_640"]
+        return ["", ""] if p is None else [f"{p}", f"{p - r['gflops_640']:+.2f}"]
+
+    rows = [[r["model"], f"{r['params']:,}", f"{r['gflops_224']:.3f}", f"{r['gflops_640']:.2f}", *published(r)]
+            for r in doc["results"]["rows"]]
     head = [f"model (nc={doc['results']['nc']})", "params", "GFLOPs at 224", "GFLOPs at 640 (true)",
-            "published \"FLOPs at 640\""]
+            "published \"FLOPs at 640\"", "published - true"]
     return _md_table(head, rows) + "\n\n" + _source(doc, "benchmarks/results/model_table.json")
 
 
@@ -194,8 +198,22 @@ def refresh_blocks(text: str) -> str:
     return BLOCK.sub(lambda m: f"{m.group(1)}{render(m.group(2))}\n{m.group(3)}", text)
 
 
+def wait_for_idle(limit_s: float = 600) -> None:
+    """Wait (up to `limit_s`) for the 1-minute load average to fall below the bench's busy threshold, so the
+    report is not one the bench itself flags as inflated. Run this script under `cpu-exclusive` on a shared box."""
+    import os
+    import time
+
+    cores = len(os.sched_getaffinity(0))
+    t0 = time.monotonic()
+    while os.getloadavg()[0] > 0.75 * cores and time.monotonic() - t0 < limit_s:
+        print(f"waiting for an idle machine: load average {os.getloadavg()[0]:.1f} on {cores} cores", flush=True)
+        time.sleep(15)
+
+
 def bench_demo() -> None:
     """Run the bench on the demo model exactly as the README shows, and keep its JSON report."""
+    wait_for_idle()
     with tempfile.TemporaryDirectory() as out:
         cmd = [str(Path(sys.executable).with_name("yolocls-bench")), "--device", "cpu", "--check", "--out", out]
         subprocess.run(cmd, check=True)

@@ -1,6 +1,11 @@
 """Run documented examples: each block in a fresh copy of one shared workspace, in its own process, offline
 where a network namespace can be made, two at a time (the machine has two cores; most of a block's time is
-interpreter and import start-up)."""
+interpreter and import start-up).
+
+Outside pytest, to try the blocks of one page while writing it (trains the tiny model once into --workspace):
+
+    PYTHONPATH=. .venv/bin/python -m tests.docs.runner docs/formats/onnx.md [--line 12] [--workspace /tmp/ws]
+"""
 
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ import yaml
 
 from .blocks import ROOT, Block
 
-TIMEOUT_S = 300
+TIMEOUT_S = 600  # per block; an idle 2-core machine needs well under a minute for any of them
 COMMANDS = {"python": [sys.executable, "example.py"], "bash": ["bash", "-e", "-o", "pipefail", "example.sh"]}
 SUFFIX = {"python": ".py", "bash": ".sh"}
 PARSERS = {"yaml": yaml.safe_load, "json": json.loads, "toml": tomllib.loads}
@@ -31,6 +36,31 @@ class Outcome:
     ok: bool
     output: str
     seconds: float
+
+
+def make_workspace(ws: Path, ckpt: Path, digits_root: Path) -> Path:
+    """What the pages say a reader has: `best.pt` (a tiny digits model, imgsz 32), `best.onnx` exported from
+    it, `image.jpg` and `images/`, `ultralytics-best.pt` (a real Ultralytics 8.4.190 checkpoint from the shared
+    fixtures) and `datasets/` (a link to a datasets folder with `digits` written)."""
+    from PIL import Image
+
+    from yolocls import YOLO
+
+    from ..conftest import FIXTURES
+
+    ws.mkdir(parents=True)
+    shutil.copy(ckpt, ws / "best.pt")
+    YOLO(ws / "best.pt").export(format="onnx")
+    val = sorted((digits_root / "val").rglob("*.png"))
+    (ws / "images").mkdir()
+    for i, p in enumerate(val[::72][:5]):
+        Image.open(p).convert("RGB").resize((64, 64), Image.BILINEAR).save(ws / "images" / f"{i:04d}.jpg", quality=95)
+    shutil.copy(ws / "images" / "0000.jpg", ws / "image.jpg")
+    ul = FIXTURES / "ultralytics" / "yolov8n-cls-digits.pt"
+    if ul.is_file():
+        shutil.copy(ul, ws / "ultralytics-best.pt")
+    os.symlink(digits_root.parent.resolve(), ws / "datasets")
+    return ws
 
 
 def offline_prefix() -> list[str]:
@@ -46,7 +76,9 @@ def example_env(workspace: Path) -> dict[str, str]:
     env.pop("YOLOCLS_DATASETS", None)  # the examples use the default ./datasets (a link in the workspace)
     env.update({"PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
                 "PYTHONPATH": str(ROOT), "YOLOCLS_HOME": str(workspace.parent / "yolocls_home"),
-                "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"})
+                "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
+                # Two blocks run at once on two cores: one math thread each, not two spinning per block.
+                "OMP_NUM_THREADS": "1"})
     return env
 
 
@@ -88,3 +120,37 @@ class Runner:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def main() -> int:
+    import argparse
+
+    from ..conftest import train_digits_model
+    from .blocks import blocks
+
+    ap = argparse.ArgumentParser(description="run the code blocks of one Markdown page as the docs tests do")
+    ap.add_argument("page", type=Path)
+    ap.add_argument("--line", type=int, help="only the block whose fence opens on this line")
+    ap.add_argument("--workspace", type=Path, default=Path(tempfile.gettempdir()) / "yolocls-docs-workspace")
+    a = ap.parse_args()
+    ws = a.workspace / "workspace"
+    if not ws.is_dir():
+        from yolocls.data.folder import resolve_data
+
+        os.environ["YOLOCLS_DATASETS"] = str(a.workspace / "datasets")
+        root = resolve_data("digits")
+        make_workspace(ws, train_digits_model(root, a.workspace / "model" / "best.pt"), root)
+    failed = 0
+    for b in blocks(a.page.resolve()):
+        if (a.line and b.line != a.line) or b.not_run is not None or b.lang not in COMMANDS and b.lang not in PARSERS:
+            continue
+        out = run_block(b, ws, offline_prefix())
+        failed += not out.ok
+        print(f"{'ok  ' if out.ok else 'FAIL'} {b.id} ({b.lang}) {out.seconds:.1f} s")
+        if not out.ok:
+            print(out.output[-4000:])
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
