@@ -56,3 +56,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
                   f"{sum(skipped.values())} marked not runnable here:")
     for reason, n in sorted(skipped.items(), key=lambda t: -t[1]):
         tr.write_line(f"  {n} x {reason}")
+    slowest = sorted(_OUTCOMES.items(), key=lambda t: -t[1])[:8]
+    tr.write_line("slowest: " + ", ".join(f"{k} {v:.0f} s" for k, v in slowest))

@@ -64,10 +64,11 @@ def make_workspace(ws: Path, ckpt: Path, digits_root: Path) -> Path:
 
 
 def offline_prefix() -> list[str]:
-    """`unshare -n` where this machine lets us make a network namespace (examples must not need a network)."""
-    exe = shutil.which("unshare")
-    if exe and subprocess.run([exe, "-n", "true"], capture_output=True).returncode == 0:
-        return [exe, "-n"]
+    """`unshare -n` where this machine lets us make a network namespace (examples must not need a network),
+    with its loopback up: multi-process training rendezvous on 127.0.0.1, as it would on any machine."""
+    exe, ip = shutil.which("unshare"), shutil.which("ip")
+    if exe and ip and subprocess.run([exe, "-n", ip, "link", "set", "lo", "up"], capture_output=True).returncode == 0:
+        return [exe, "-n", "sh", "-c", f'{ip} link set lo up && exec "$@"', "offline"]
     return []
 
 
