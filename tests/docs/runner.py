@@ -41,7 +41,7 @@ class Outcome:
 def make_workspace(ws: Path, ckpt: Path, digits_root: Path) -> Path:
     """What the pages say a reader has: `best.pt` (a tiny digits model, imgsz 32), `best.onnx` exported from
     it, `image.jpg` and `images/`, `ultralytics-best.pt` (a real Ultralytics 8.4.190 checkpoint from the shared
-    fixtures) and `datasets/` (a link to a datasets folder with `digits` written)."""
+    fixtures) and `datasets/digits` (a link to a written digits dataset)."""
     from PIL import Image
 
     from yolocls import YOLO
@@ -59,7 +59,8 @@ def make_workspace(ws: Path, ckpt: Path, digits_root: Path) -> Path:
     ul = FIXTURES / "ultralytics" / "yolov8n-cls-digits.pt"
     if ul.is_file():
         shutil.copy(ul, ws / "ultralytics-best.pt")
-    os.symlink(digits_root.parent.resolve(), ws / "datasets")
+    (ws / "datasets").mkdir()  # the block's own folder (examples add datasets); digits itself is shared, read-only use
+    os.symlink(digits_root.resolve(), ws / "datasets" / "digits")
     return ws
 
 
