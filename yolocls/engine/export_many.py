@@ -122,8 +122,8 @@ def manifest_path(yolo: Any, manifest: bool | str | Path) -> Path:
 def write_manifest(results: list[ExportResult], path: Path, yolo: Any, requested: list[str],
                    opts: dict[str, Any]) -> Path:
     """Per format: status, path, size, sha256, seconds, converter versions, and the reason for each failure."""
-    from .. import __version__
-    from ..metadata import write_atomic
+    from .._io import write_text
+    from .._version import __version__
     from ..models.checkpoint import file_sha256
 
     counts = {s: sum(r.status == s for r in results) for s in ("ok", "failed", "unavailable")}
@@ -138,7 +138,7 @@ def write_manifest(results: list[ExportResult], path: Path, yolo: Any, requested
         "formats": [{**r.to_dict(), "spec": spec_dict(get_exporter(r.format)[0]) if r.format in exporter_names()
                      else None} for r in results],
     }
-    return write_atomic(path, json.dumps(doc, indent=2, default=str) + "\n")
+    return write_text(path, json.dumps(doc, indent=2, default=str) + "\n")
 
 
 def results_table(results: list[ExportResult]) -> str:

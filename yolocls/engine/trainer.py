@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 import yaml
 
+from .._io import write_text
 from ..data.datasets import EvalImages, TrainImages, dataset_info, parse_cache
 from ..data.loader import build_train_loader, cpu_count, default_workers, to_float
 from ..data.transforms import TrainTransform
@@ -223,10 +224,8 @@ class Trainer:
         if path.exists():
             with open(path, newline="") as f:
                 rows = [r for r in csv.DictReader(f) if int(r["epoch"]) <= epochs_done]
-            from ..metadata import write_atomic
-
             lines = [",".join(CSV_KEYS)] + [",".join(r[k] for k in CSV_KEYS) for r in rows]
-            write_atomic(path, "\n".join(lines) + "\n")
+            write_text(path, "\n".join(lines) + "\n")
 
     # --- setup --------------------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -256,9 +255,7 @@ class Trainer:
         self.wdir = self.save_dir / "weights"
         if self.rank == 0:
             self.wdir.mkdir(parents=True, exist_ok=True)
-            from ..metadata import write_atomic
-
-            write_atomic(self.save_dir / "args.yaml", yaml.safe_dump(self._plain_args(), sort_keys=False))
+            write_text(self.save_dir / "args.yaml", yaml.safe_dump(self._plain_args(), sort_keys=False))
             if self.resume_ckpt is None:  # a new run in a reused folder (exist_ok) starts its own results.csv
                 (self.save_dir / "results.csv").unlink(missing_ok=True)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import metadata as md_io
+from .._io import write_bytes
 from ..errors import ExportError
 from ..runtimes.engine import TENSORRT_INSTALL, engine_bytes, import_tensorrt, require_cuda
 from ._context import ExportContext
@@ -101,5 +101,5 @@ def export(ctx: ExportContext) -> Path:
                         if plan.profile else None,
                         versions={**ctx.metadata["versions"], "tensorrt": trt.__version__, "torch": torch.__version__,
                                   "gpu": torch.cuda.get_device_name(device)})
-    md_io.write_atomic(ctx.path, engine_bytes(ctx.metadata, serialized))
+    write_bytes(ctx.path, engine_bytes(ctx.metadata, serialized))
     return ctx.path

@@ -11,7 +11,6 @@ import hashlib
 import io
 import os
 import pickle
-import tempfile
 import uuid
 import zipfile
 from datetime import UTC, datetime
@@ -20,7 +19,8 @@ from typing import Any
 
 import torch
 
-from .. import __version__
+from .._io import write_bytes
+from .._version import __version__
 from ..errors import CheckpointError
 from .classify import ClassificationModel
 
@@ -30,7 +30,7 @@ FORMAT_TAG = "yolocls-checkpoint-v1"
 def save_checkpoint(ckpt: dict[str, Any], path: str | Path, *more: str | Path) -> Path:
     """Write `ckpt` atomically to `path`, then to each of `more` in order; returns `path`.
 
-    Each file appears whole or not at all: a temp file in the same folder, fsync, then a rename over the target.
+    Each file appears whole or not at all (`yolocls._io`: a temp file beside it, fsync, then a rename).
     The checkpoint is serialised once; `more` files get a hard link to the first file's data where the file
     system allows (a later save renames a new file over a name, so linked names never change together), else
     a copy of the bytes.
@@ -44,16 +44,7 @@ def save_checkpoint(ckpt: dict[str, Any], path: str | Path, *more: str | Path) -
         target.parent.mkdir(parents=True, exist_ok=True)
         if target != first and _link_atomic(first, target):
             continue
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(buf.getbuffer())
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_bytes(target, buf.getbuffer(), sync=True)
     return first
 
 
