@@ -16,6 +16,7 @@ import yaml
 from ._io import write_text
 from ._version import __version__
 from .data.preprocess import PREPROCESS
+from .errors import MetadataError
 
 METADATA_FILE = "metadata.yaml"
 
@@ -58,7 +59,7 @@ def dumps(md: dict[str, Any]) -> str:
 def loads(text: str | bytes) -> dict[str, Any]:
     md = yaml.safe_load(text)
     if not isinstance(md, dict):
-        raise ValueError("metadata is not a mapping")
+        raise MetadataError("the artifact's yolocls metadata is not a mapping; re-export it with yolocls")
     md["names"] = {int(k): str(v) for k, v in (md.get("names") or {}).items()}
     return md
 
@@ -72,5 +73,5 @@ def write_metadata_file(folder: str | Path, md: dict[str, Any]) -> Path:
 def read_metadata_file(folder: str | Path) -> dict[str, Any]:
     p = Path(folder) / METADATA_FILE
     if not p.is_file():
-        raise FileNotFoundError(f"'{p}' is missing: the artifact has no yolocls metadata; re-export it with yolocls")
+        raise MetadataError(f"'{p}' is missing: the artifact has no yolocls metadata; re-export it with yolocls")
     return loads(p.read_text())

@@ -45,16 +45,17 @@ def test_all_records_each_failure_goes_on_and_writes_the_manifest(ckpt_copy, tes
     assert [r.format for r in results] == ["junk", "needsdep", "onnx", "engine"]
     assert by["junk"].status == "failed" and "does not load and run" in by["junk"].reason
     assert not (ckpt_copy.parent / "best.onnx.junk").exists(), "a junk artifact must not be left in place"
-    assert by["needsdep"].status == "unavailable" and "pip install 'yolocls[needsdep]'" in by["needsdep"].reason
-    assert by["engine"].status == "unavailable" and "tensorrt" in by["engine"].reason.lower()
+    assert by["needsdep"].status == "missing" and "pip install 'yolocls[needsdep]'" in by["needsdep"].reason
+    assert by["engine"].status == "missing" and "pypi.nvidia.com" in by["engine"].reason  # TensorRT's own index
     ok = by["onnx"]
     assert ok.status == "ok" and ok.verified and Path(ok.path).is_file() and ok.size_mb > 1
     out = capsys.readouterr().out
-    for word in ("format", "status", "size MB", "seconds", "best.onnx", "failed", "unavailable"):
+    for word in ("format", "status", "size MB", "seconds", "best.onnx", "failed", "missing"):
         assert word in out
     man = json.loads((ckpt_copy.parent / "best_export_manifest.json").read_text())
     rows = {r["format"]: r for r in man["formats"]}
-    assert man["summary"] == {"ok": 1, "failed": 1, "unavailable": 2} and man["options"] == {"simplify": False}
+    assert man["summary"] == {"ok": 1, "failed": 1, "unavailable": 0, "missing": 2}
+    assert man["options"] == {"simplify": False}
     assert rows["onnx"]["sha256"] == ok.sha256 and rows["onnx"]["versions"]["onnx"]
     assert rows["needsdep"]["versions"] == {"yolocls_no_such_package": "not installed"}
     assert man["model"]["sha256"] == md_io.loads(

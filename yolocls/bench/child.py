@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import status_of
+
 VAL_CHUNK = 32  # val batches (a static-batch artifact splits them further itself)
 
 
@@ -31,17 +33,6 @@ def one_line(e: BaseException, limit: int = 240) -> str:
     msg = str(e).strip().splitlines()
     text = f"{type(e).__name__}: {msg[0]}" if msg else type(e).__name__
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
-
-
-def classify_error(e: BaseException) -> str:
-    """Row status of an error: the platform cannot run it, a package is missing, or it failed."""
-    from ..errors import MissingDependencyError, PlatformNotSupportedError
-
-    if isinstance(e, PlatformNotSupportedError):
-        return "unavailable"
-    if isinstance(e, MissingDependencyError):
-        return "missing"
-    return "failed"
 
 
 def predict_all(rt: Any, x: np.ndarray) -> np.ndarray:
@@ -155,7 +146,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     try:
         out = {"status": "ok", **measure(job)}
     except Exception as e:  # one row's failure is data, not a crash of the bench
-        out = {"status": classify_error(e), "reason": one_line(e)}
+        out = {"status": status_of(e), "reason": one_line(e)}
     out["seconds"] = time.perf_counter() - t0
     out["peak_rss_mb"] = peak_rss_mb()
     return out

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import MissingDependencyError, PlatformNotSupportedError
+from ..errors import STATUSES, MissingDependencyError, PlatformNotSupportedError, status_of
 from ..exporters._registry import exporter_names, get_exporter, spec_dict
 from .exporter import ExportResult, export_model
 
@@ -73,10 +73,10 @@ def export_one(yolo: Any, fmt: str, **opts: Any) -> ExportResult:
                                source_sha256=file_sha256(src) if src else None,
                                provenance=(yolo.ckpt or {}).get("provenance"), **opts)
         except (MissingDependencyError, PlatformNotSupportedError) as e:
-            res = ExportResult(format=fmt, status="unavailable", reason=str(e), versions=_installed_versions(fmt))
+            res = ExportResult(format=fmt, status=status_of(e), reason=str(e), versions=_installed_versions(fmt))
         except Exception as e:  # any converter error: record it and go on with the next format
             last = traceback.extract_tb(e.__traceback__)[-1]
-            res = ExportResult(format=fmt, status="failed", reason=f"{type(e).__name__}: {e} "
+            res = ExportResult(format=fmt, status=status_of(e), reason=f"{type(e).__name__}: {e} "
                                f"(at {Path(last.filename).name}:{last.lineno})", versions=_installed_versions(fmt))
     notes = list(dict.fromkeys(str(w.message).splitlines()[0] for w in caught
                                if issubclass(w.category, UserWarning)))
@@ -126,7 +126,7 @@ def write_manifest(results: list[ExportResult], path: Path, yolo: Any, requested
     from .._version import __version__
     from ..models.checkpoint import file_sha256
 
-    counts = {s: sum(r.status == s for r in results) for s in ("ok", "failed", "unavailable")}
+    counts = {s: sum(r.status == s for r in results) for s in STATUSES}
     doc = {
         "yolocls": __version__,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -153,7 +153,7 @@ def results_table(results: list[ExportResult]) -> str:
     for col, justify in (("format", "left"), ("status", "left"), ("file", "left"), ("size MB", "right"),
                          ("seconds", "right"), ("note", "left")):
         t.add_column(col, justify=justify, overflow="fold")
-    style = {"ok": "green", "failed": "red", "unavailable": "yellow"}
+    style = {"ok": "green", "failed": "red", "unavailable": "yellow", "missing": "yellow"}
     for r in results:
         status = r.status if r.verified or r.status != "ok" else "ok (not run)"
         t.add_row(escape(r.format), f"[{style.get(r.status, 'white')}]{status}[/]",

@@ -29,7 +29,7 @@ class ExportResult:
     """One format's export outcome (a row of `--format all`'s table and manifest)."""
 
     format: str
-    status: str  # ok | failed | unavailable
+    status: str  # one of yolocls.errors.STATUSES: ok | failed | unavailable | missing
     path: str | None = None
     size_mb: float | None = None
     seconds: float | None = None

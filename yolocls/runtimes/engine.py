@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import metadata as md_io
-from ..errors import MissingDependencyError, PlatformNotSupportedError, ShapeError
+from ..errors import MetadataError, MissingDependencyError, PlatformNotSupportedError, ShapeError
 from ._base import Runtime
 from ._registry import register_runtime
 
@@ -41,8 +41,8 @@ def split_engine_bytes(data: bytes, path: str | Path = "engine") -> tuple[dict[s
             raise ValueError(n)
         md = md_io.loads(data[HEADER_BYTES:HEADER_BYTES + n].decode())
     except (ValueError, UnicodeDecodeError):
-        raise ValueError(f"'{path}' has no yolocls metadata header (a bare TensorRT engine, e.g. from trtexec?); "
-                         f"export it with: yolocls export model=best.pt format=engine") from None
+        raise MetadataError(f"'{path}' has no yolocls metadata header (a bare TensorRT engine, e.g. from trtexec?); "
+                            f"export it with: yolocls export model=best.pt format=engine") from None
     return md, data[HEADER_BYTES + n:]
 
 
