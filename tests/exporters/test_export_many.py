@@ -9,10 +9,9 @@ import pytest
 
 from yolocls import metadata as md_io
 from yolocls.cli import export_main, main
-from yolocls.engine.export_many import export_formats, requested_formats
+from yolocls.engine.export_many import export_formats
 from yolocls.errors import UnknownFormatError
-from yolocls.exporters import _registry
-from yolocls.exporters._registry import ExporterSpec, exporter_names, register_exporter
+from yolocls.exporters import ExporterSpec, _registry, exporter_names, parse_formats, register_exporter
 from yolocls.runtimes import _registry as rt_registry
 
 
@@ -72,17 +71,17 @@ def test_exit_code_is_nonzero_only_when_all_failed_or_strict(ckpt_copy, test_for
 def test_unknown_format_fails_before_exporting_and_lists_the_valid_names(ckpt_copy, capsys):
     with pytest.raises(UnknownFormatError, match=r"'onxx' \(did you mean 'onnx'\?\); valid formats: torchscript, "
                                                  r"onnx, openvino.*or 'all'"):
-        requested_formats("onnx,onxx")
+        parse_formats("onnx,onxx")
     with pytest.raises(UnknownFormatError, match="PyTorch checkpoint itself"):
-        requested_formats("pt")
+        parse_formats("pt")
     assert main(["export", f"model={ckpt_copy}", "format=torchscript,onxx"]) == 2
     assert "valid formats" in capsys.readouterr().err
     assert not list(ckpt_copy.parent.glob("best.torchscript"))
 
 
 def test_all_means_every_registered_format_and_help_lists_them(capsys):
-    assert requested_formats("all") == exporter_names() == requested_formats(["all"])
-    assert requested_formats(" onnx , openvino,onnx") == ["onnx", "openvino"]
+    assert parse_formats("all") == exporter_names() == parse_formats(["all"])
+    assert parse_formats(" onnx , openvino,onnx") == ["onnx", "openvino"]
     assert main(["export", "--help"]) == 0
     out = capsys.readouterr().out
     for name in exporter_names():

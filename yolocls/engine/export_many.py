@@ -19,32 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import STATUSES, MissingDependencyError, PlatformNotSupportedError, status_of
-from ..exporters._registry import exporter_names, get_exporter, spec_dict
+from ..exporters._registry import exporter_names, get_exporter, parse_formats, spec_dict
 from .exporter import ExportResult, export_model
 
 NOT_EXPORT_OPTIONS = ("model", "format", "strict", "verbose")
-
-
-def requested_formats(spec: str | list[str] | tuple[str, ...]) -> list[str]:
-    """'onnx,openvino' | 'all' | ['onnx'] -> names, in the order given, without duplicates.
-
-    A typo fails before anything is exported; a built-in format whose plugin has not landed is kept, and
-    reported as unavailable ("not yet registered").
-    """
-    from ..formats import EXPORT_FORMATS
-
-    items = [s.strip().lower() for s in (spec.split(",") if isinstance(spec, str) else spec) if str(s).strip()]
-    if not items or "all" in items:
-        return exporter_names()
-    registered = set(exporter_names())
-    out: list[str] = []
-    for s in items:
-        s = s.lstrip(".")
-        if s not in registered and s not in EXPORT_FORMATS:
-            get_exporter(s)  # raises UnknownFormatError listing the valid names
-        if s not in out:
-            out.append(s)
-    return out
 
 
 def _installed_versions(fmt: str) -> dict[str, str]:
@@ -62,8 +40,6 @@ def export_one(yolo: Any, fmt: str, **opts: Any) -> ExportResult:
     """Export `yolo` (a YOLO holding a PyTorch model) to `fmt`; every failure becomes a result with its reason."""
     from ..models.checkpoint import file_sha256
 
-    if fmt not in exporter_names():
-        return ExportResult(format=fmt, status="unavailable", reason="not yet registered in this yolocls version")
     src = yolo.ckpt_path
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -97,7 +73,7 @@ def export_formats(model: Any, formats: str | list[str] = "all", *, manifest: bo
 
     yolo = model if isinstance(model, YOLO) else YOLO(model)
     yolo._require_torch_model("export")
-    names = requested_formats(formats)
+    names = parse_formats(formats)
     results = []
     for i, fmt in enumerate(names, 1):
         if verbose:
@@ -135,8 +111,7 @@ def write_manifest(results: list[ExportResult], path: Path, yolo: Any, requested
         "options": {k: v for k, v in opts.items() if v is not None},
         "environment": {"python": platform.python_version(), "platform": platform.platform()},
         "summary": counts,
-        "formats": [{**r.to_dict(), "spec": spec_dict(get_exporter(r.format)[0]) if r.format in exporter_names()
-                     else None} for r in results],
+        "formats": [{**r.to_dict(), "spec": spec_dict(get_exporter(r.format)[0])} for r in results],
     }
     return write_text(path, json.dumps(doc, indent=2, default=str) + "\n")
 
