@@ -21,7 +21,7 @@ from typing import Any
 
 from ..errors import BenchError, ConfigError, YoloclsError, status_of
 from . import isolation
-from .options import TOLERANCE_KEYS, build_tolerances, export_options, parse_batches, platform_reason
+from .options import TOLERANCE_KEYS, build_tolerances, export_options, parse_batches
 from .rows import BenchReport, Row, evaluate_gate
 from .valdata import prepare_val
 
@@ -148,7 +148,9 @@ class Bench:
             artifact = Path(res["path"])
             row.export_s, row.size_mb = res.get("seconds"), res.get("size_mb")
         row.artifact = str(artifact)
-        why = platform_reason(spec.runs_on, self.device)
+        from ..runtimes import unavailable_reason
+
+        why = unavailable_reason(spec.name, self.device)
         if why:
             row.status, row.reason = "unavailable", f"exported, not run: {why}"
             return row

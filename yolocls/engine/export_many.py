@@ -20,6 +20,7 @@ from typing import Any
 
 from ..errors import STATUSES, MissingDependencyError, PlatformNotSupportedError, status_of
 from ..exporters._registry import exporter_names, get_exporter, parse_formats, spec_dict
+from ..runtimes import runs_on
 from .exporter import ExportResult, export_model
 
 NOT_EXPORT_OPTIONS = ("model", "format", "strict", "verbose")
@@ -111,7 +112,8 @@ def write_manifest(results: list[ExportResult], path: Path, yolo: Any, requested
         "options": {k: v for k, v in opts.items() if v is not None},
         "environment": {"python": platform.python_version(), "platform": platform.platform()},
         "summary": counts,
-        "formats": [{**r.to_dict(), "spec": spec_dict(get_exporter(r.format)[0])} for r in results],
+        "formats": [{**r.to_dict(), "spec": {**spec_dict(get_exporter(r.format)[0]), "runs_on": runs_on(r.format)}}
+                    for r in results],
     }
     return write_text(path, json.dumps(doc, indent=2, default=str) + "\n")
 
@@ -164,9 +166,9 @@ def formats_help() -> str:
     lines = ["", "formats (format=NAME, a comma list, or all):",
              f"  {'name':<12} {'artifact':<24} {'pip extra':<11} {'status':<20} options"]
     for name in exporter_names():
-        spec = get_exporter(name)[0]
+        spec, platform = get_exporter(name)[0], runs_on(name)
         missing = spec.missing()
-        status = f"needs {missing}" if missing else "available" if spec.runs_on == "any" else f"runs on {spec.runs_on}"
+        status = f"needs {missing}" if missing else "available" if platform == "any" else f"runs on {platform}"
         lines.append(f"  {name:<12} {'<stem>' + spec.suffix + ('/' if spec.is_dir else ''):<24} "
                      f"{spec.extra or '-':<11} {status:<20} {' '.join(sorted(spec.options))}")
     return "\n".join(lines)

@@ -23,9 +23,9 @@ class ExporterSpec:
     name: registry name (`onnx`). title: display name. suffix: appended to the checkpoint stem, a file suffix
     (`.onnx`) or a folder suffix (`_openvino_model`, is_dir=True). extra: the pip extra that installs it.
     requires: importable modules the exporter needs. options: which OPTIONS it honours.
-    runs_on: platform the *runtime* needs ("any", "cuda", "macos", "edgetpu"), for the bench's status column.
     fix: the install command to name when a required module is missing, where `pip install 'yolocls[extra]'`
-    is not enough (packages that must go in with --no-deps).
+    is not enough (packages that must go in with --no-deps). Where the artifact can *run* is its runtime's
+    answer (`Runtime.unavailable_reason`), not the exporter's.
 
     install_hint: the install command when `pip install 'yolocls[extra]'` is not enough (e.g. another index).
     """
@@ -37,7 +37,6 @@ class ExporterSpec:
     extra: str | None = None
     requires: tuple[str, ...] = ()
     options: frozenset[str] = field(default_factory=frozenset)
-    runs_on: str = "any"
     note: str = ""
     fix: str | None = None
 
@@ -117,4 +116,4 @@ def parse_formats(spec: str | list[str] | tuple[str, ...]) -> list[str]:
 
 def spec_dict(spec: ExporterSpec) -> dict[str, Any]:
     return {"name": spec.name, "title": spec.title, "suffix": spec.suffix, "extra": spec.extra,
-            "options": sorted(spec.options), "runs_on": spec.runs_on}
+            "options": sorted(spec.options)}

@@ -19,8 +19,7 @@ from ._context import ExportContext
 from ._registry import ExporterSpec, register_exporter
 
 SPEC = ExporterSpec(name="coreml", title="CoreML", suffix=".mlpackage", is_dir=True, extra="coreml",
-                    requires=("coremltools",), options=frozenset({"imgsz", "batch", "half", "int8"}),
-                    runs_on="macos", note="Core ML prediction runs only on macOS")
+                    requires=("coremltools",), options=frozenset({"imgsz", "batch", "half", "int8"}), note="Core ML prediction runs only on macOS")
 INPUT, OUTPUT = "images", "output0"
 MIN_TARGET = "iOS15"  # the first target with ML programs
 

@@ -19,7 +19,7 @@ from ._registry import ExporterSpec, register_exporter
 from ._tensorrt_build import BuildPlan, build_plan, calibration_batches, trt_major
 
 SPEC = ExporterSpec(name="engine", title="TensorRT", suffix=".engine", extra="tensorrt",
-                    requires=("tensorrt", "onnx"), install_hint=TENSORRT_INSTALL, runs_on="cuda",
+                    requires=("tensorrt", "onnx"), install_hint=TENSORRT_INSTALL,
                     options=frozenset({"imgsz", "half", "int8", "dynamic", "simplify", "opset", "batch",
                                        "workspace", "data", "fraction", "device"}),
                     note="unverified on this project's machines (no TensorRT, no GPU)")

@@ -20,11 +20,21 @@ class Runtime:
     `extra`, and implement `load()` (set `self.metadata`) and `forward(x)`. `forward` receives exactly the
     batch the artifact accepts, always NCHW float32 in [0, 1]; a runtime whose graph takes NHWC transposes
     inside `forward`. `predict` validates shapes and splits a batch across a static-batch artifact.
+    A runtime that needs more than Python packages (a GPU, macOS, a device) overrides `unavailable_reason`
+    and sets `runs_on`.
     """
 
     name: ClassVar[str] = ""
     suffixes: ClassVar[tuple[str, ...]] = ()
     extra: ClassVar[str | None] = None
+    runs_on: ClassVar[str] = "any"  # a label for help texts ("cuda", "macos", "edgetpu"); unavailable_reason decides
+
+    @classmethod
+    def unavailable_reason(cls, device: str = "cpu") -> str | None:
+        """Why this machine cannot run this format's artifacts on `device` (no CUDA GPU, not macOS, no Edge
+        TPU...), or None when it can. The bench, the CLI and the parity tests ask this; a missing Python
+        package is not a reason here: loading raises MissingDependencyError with the install command."""
+        return None
 
     def __init__(self, path: str | Path, device: str = "cpu", **options: Any):
         self.path = Path(path)

@@ -25,6 +25,11 @@ class CoreMLRuntime(Runtime):
     name = "coreml"
     suffixes = (".mlpackage",)
     extra = "coreml"
+    runs_on = "macos"
+
+    @classmethod
+    def unavailable_reason(cls, device: str = "cpu") -> str | None:
+        return None if sys.platform == "darwin" else f"Core ML prediction runs only on macOS (this is {sys.platform})"
 
     def load(self) -> None:
         from .._backends import paddle_first
@@ -35,7 +40,7 @@ class CoreMLRuntime(Runtime):
         except ImportError:
             raise MissingDependencyError("coreml", "coremltools", "coreml") from None
         self.ct = ct
-        self.on_macos = sys.platform == "darwin"
+        self.on_macos = self.unavailable_reason(self.device) is None
         units = getattr(ct.ComputeUnit, str(self.options.get("compute_units", "all")).upper())
         # Off macOS there is no Core ML framework to compile the model with: read the spec only.
         self.model = ct.models.MLModel(str(self.path), compute_units=units, skip_model_load=not self.on_macos)
@@ -67,6 +72,6 @@ class CoreMLRuntime(Runtime):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         if not self.on_macos:
-            raise PlatformNotSupportedError("coreml", f"Core ML prediction runs only on macOS (this is {sys.platform})")
+            raise PlatformNotSupportedError(self.name, self.unavailable_reason(self.device))
         return np.asarray(self.model.predict({INPUT: x})[OUTPUT], dtype=np.float32)
 

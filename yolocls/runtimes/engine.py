@@ -9,6 +9,7 @@ serialized engine.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -87,6 +88,21 @@ class TensorRTRuntime(Runtime):
     name = "engine"
     suffixes = (".engine",)
     extra = "tensorrt"
+    runs_on = "cuda"
+
+    @classmethod
+    def unavailable_reason(cls, device: str = "cpu") -> str | None:
+        """TensorRT comes only from NVIDIA's index and runs only on their GPUs; an engine runs on a GPU whatever
+        `device` says (see cuda_index)."""
+        if importlib.util.find_spec("tensorrt") is None:
+            return f"TensorRT is not installed ({TENSORRT_INSTALL})"
+        try:
+            require_cuda(device)
+        except PlatformNotSupportedError as e:
+            return e.reason
+        except MissingDependencyError as e:
+            return str(e)
+        return None
 
     def load(self) -> None:
         self.metadata, plan = read_engine_file(self.path)
