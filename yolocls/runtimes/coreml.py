@@ -7,11 +7,13 @@ import sys
 import numpy as np
 
 from .. import metadata as md_io
-from ..errors import MissingDependencyError, PlatformNotSupportedError
+from ..errors import MetadataError, MissingDependencyError, PlatformNotSupportedError
 from ._base import Runtime
 from ._registry import register_runtime
 
+# The package's layout: tensor names, and the user-defined metadata key holding the whole metadata as JSON.
 INPUT, OUTPUT = "images", "output0"
+METADATA_KEY = "yolocls"
 
 
 def _shape(feature) -> list[int]:
@@ -46,9 +48,9 @@ class CoreMLRuntime(Runtime):
         self.model = ct.models.MLModel(str(self.path), compute_units=units, skip_model_load=not self.on_macos)
         spec = self.model.get_spec()
         user = dict(spec.description.metadata.userDefined)
-        if "yolocls" not in user:
-            raise ValueError(f"'{self.path}' has no yolocls user metadata; re-export it with yolocls")
-        self.metadata = md_io.loads(user["yolocls"])
+        if METADATA_KEY not in user:
+            raise MetadataError(f"'{self.path}' has no yolocls user metadata; re-export it with yolocls")
+        self.metadata = md_io.loads(user[METADATA_KEY])
         self.check_io(spec)
 
     def check_io(self, spec) -> None:
@@ -61,7 +63,7 @@ class CoreMLRuntime(Runtime):
         if [f.name for f in outs] != [OUTPUT] or _shape(outs[0]) not in ([], [b, nc]):
             problems.append(f"output {[(f.name, _shape(f)) for f in outs]} (expected [('{OUTPUT}', {[b, nc]})])")
         if problems:
-            raise ValueError(f"'{self.path}' does not match its metadata: {'; '.join(problems)}")
+            raise MetadataError(f"'{self.path}' does not match its metadata: {'; '.join(problems)}")
 
     @property
     def input_shape(self) -> list[int]:

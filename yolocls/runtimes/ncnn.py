@@ -11,7 +11,7 @@ from ..errors import MissingDependencyError
 from ._base import Runtime
 from ._registry import register_runtime
 
-PARAM_FILE, BIN_FILE = "model.ncnn.param", "model.ncnn.bin"
+PARAM_FILE, BIN_FILE = "model.ncnn.param", "model.ncnn.bin"  # beside metadata.yaml in the folder
 
 
 @register_runtime

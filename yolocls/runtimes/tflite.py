@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 
 from .. import metadata as md_io
-from ..errors import MissingDependencyError
+from .._tf import to_layout
+from ..errors import MetadataError, MissingDependencyError
 from ._base import Runtime
 from ._registry import register_runtime
-from .saved_model import to_layout
 
 METADATA_FILE = "metadata.json"  # the associated file (a zip appended to the flatbuffer) holding the metadata
 
@@ -29,8 +29,8 @@ def read_metadata(path: Path) -> dict[str, Any]:
         with zipfile.ZipFile(path) as zf:
             return md_io.loads(zf.read(METADATA_FILE))
     except (zipfile.BadZipFile, KeyError):
-        raise ValueError(f"'{path}' has no yolocls metadata (no {METADATA_FILE} associated file); "
-                         "re-export it with yolocls") from None
+        raise MetadataError(f"'{path}' has no yolocls metadata (no {METADATA_FILE} associated file); "
+                            "re-export it with yolocls") from None
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
