@@ -48,13 +48,6 @@ def predict_all(rt: Any, x: np.ndarray) -> np.ndarray:
     return np.concatenate(out)
 
 
-def topk_accuracy(probs: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
-    """(top1, top5) as fractions; top5 is top-k with k = min(5, classes)."""
-    k = min(5, probs.shape[1])
-    topk = np.argsort(-probs, axis=1, kind="stable")[:, :k]
-    return float((topk[:, 0] == labels).mean()), float((topk == labels[:, None]).any(1).mean())
-
-
 def end_to_end(rt: Any, files: list[str], imgsz: int, runs: int) -> dict[str, float]:
     """Per-image predict latency from image files: decode + preprocess + inference + postprocess (top-5)."""
     from ..data.images import load_image
@@ -77,6 +70,7 @@ def end_to_end(rt: Any, files: list[str], imgsz: int, runs: int) -> dict[str, fl
 
 def measure(job: dict[str, Any]) -> dict[str, Any]:
     """Everything one row needs from the runtime; raises on the first thing that does not work."""
+    from ..engine.metrics import topk_accuracy
     from ..runtimes import load_runtime
     from . import timing
     from .parity import Tolerance, compare
