@@ -17,6 +17,7 @@ from importlib.metadata import entry_points
 BUILTIN: tuple[str, ...] = ("pt", "torchscript", "onnx", "openvino", "engine", "coreml", "saved_model", "pb",
                             "tflite", "edgetpu", "tfjs", "paddle", "ncnn")
 REFERENCE_FORMAT = "pt"
+DEFAULT_EXPORT = "torchscript"  # what `export()` and `yolocls export` write when no format is given (as Ultralytics)
 ENTRY_POINT_GROUP = "yolocls.formats"
 _loaded = False
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..errors import STATUSES, MissingDependencyError, PlatformNotSupportedError, status_of
 from ..exporters._registry import exporter_names, get_exporter, parse_formats, spec_dict
+from ..formats import DEFAULT_EXPORT
 from ..runtimes import runs_on
 from .exporter import ExportResult, export_model
 
@@ -152,7 +153,7 @@ def export_cli(args: dict[str, Any]) -> int:
     """`yolocls export model=best.pt format=onnx,openvino|all [strict=True] [options]` -> exit code."""
     args = dict(args)
     model = args.pop("model", None) or "yolov8n-cls.yaml"
-    formats = args.pop("format", None) or "torchscript"
+    formats = args.pop("format", None) or DEFAULT_EXPORT
     strict = bool(args.pop("strict", False))
     verbose = args.pop("verbose", True) is not False
     opts = {k: v for k, v in args.items() if k not in NOT_EXPORT_OPTIONS}
