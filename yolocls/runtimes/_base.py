@@ -5,19 +5,22 @@ Never imports torch (except the pt/torchscript backends), so deployed artifacts 
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from types import ModuleType
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import MissingDependencyError, ShapeError
 
 
 class Runtime:
     """Base class of every format runtime.
 
-    Subclasses set `name`, `suffixes` (file suffixes like `.onnx`, or folder suffixes like `_openvino_model`),
-    `extra`, and implement `load()` (set `self.metadata`) and `forward(x)`. `forward` receives exactly the
+    Subclasses set `name`, `suffixes` (file suffixes like `.onnx`, or folder suffixes like `_openvino_model`;
+    `folder = True` when only a folder matches), `extra`, and implement `load()` (set `self.metadata`; import the
+    backend with `self.require`) and `forward(x)`. `forward` receives exactly the
     batch the artifact accepts, always NCHW float32 in [0, 1]; a runtime whose graph takes NHWC transposes
     inside `forward`. `predict` validates shapes and splits a batch across a static-batch artifact.
     A runtime that needs more than Python packages (a GPU, macOS, a device) overrides `unavailable_reason`
@@ -27,6 +30,7 @@ class Runtime:
     name: ClassVar[str] = ""
     suffixes: ClassVar[tuple[str, ...]] = ()
     extra: ClassVar[str | None] = None
+    folder: ClassVar[bool] = False
     runs_on: ClassVar[str] = "any"  # a label for help texts ("cuda", "macos", "edgetpu"); unavailable_reason decides
 
     @classmethod
@@ -47,6 +51,14 @@ class Runtime:
     def load(self) -> None:
         raise NotImplementedError
 
+    def require(self, module: str, package: str | None = None) -> ModuleType:
+        """`import module` (the backend), or the MissingDependencyError naming this format, the package to
+        install (`package`, default the module's name) and this format's pip extra."""
+        try:
+            return importlib.import_module(module)
+        except ImportError:
+            raise MissingDependencyError(self.name, package or module, self.extra) from None
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
@@ -55,7 +67,7 @@ class Runtime:
     def matches(cls, path: Path) -> bool:
         """True when `path` looks like this runtime's artifact (by suffix; folders by name suffix)."""
         name = path.name.rstrip("/")
-        return any(name.endswith(s) for s in cls.suffixes)
+        return any(name.endswith(s) for s in cls.suffixes) and (not cls.folder or path.is_dir())
 
     @property
     def names(self) -> dict[int, str]:

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 
 from .. import metadata as md_io
-from ..errors import MetadataError, MissingDependencyError, PlatformNotSupportedError
+from ..errors import MetadataError, PlatformNotSupportedError
 from ._base import Runtime
 from ._registry import register_runtime
 
@@ -37,11 +37,7 @@ class CoreMLRuntime(Runtime):
         from .._backends import paddle_first
 
         paddle_first()  # coremltools imports TensorFlow, which must come after paddle
-        try:
-            import coremltools as ct
-        except ImportError:
-            raise MissingDependencyError("coreml", "coremltools", "coreml") from None
-        self.ct = ct
+        self.ct = ct = self.require("coremltools")
         self.on_macos = self.unavailable_reason(self.device) is None
         units = getattr(ct.ComputeUnit, str(self.options.get("compute_units", "all")).upper())
         # Off macOS there is no Core ML framework to compile the model with: read the spec only.

@@ -85,6 +85,8 @@ def check_batch(n: int, max_batch: int, path: str | Path = "engine") -> None:
 
 @register_runtime
 class TensorRTRuntime(Runtime):
+    """`device` picks the GPU (`cuda:N` or `N`; any other value means GPU 0: an engine runs only on a GPU)."""
+
     name = "engine"
     suffixes = (".engine",)
     extra = "tensorrt"

@@ -7,7 +7,7 @@ import ast
 import numpy as np
 
 from .. import metadata as md_io
-from ..errors import ConfigError, MetadataError, MissingDependencyError
+from ..errors import ConfigError, MetadataError
 from ._base import Runtime
 from ._registry import register_runtime
 
@@ -29,11 +29,7 @@ class OnnxRuntime(Runtime):
     extra = "onnx"
 
     def load(self) -> None:
-        try:
-            import onnxruntime as ort
-        except ImportError:
-            raise MissingDependencyError("onnx", "onnxruntime", "onnx") from None
-        self.ort = ort
+        self.ort = ort = self.require("onnxruntime")
         so = ort.SessionOptions()
         if self.options.get("threads"):
             so.intra_op_num_threads = int(self.options["threads"])

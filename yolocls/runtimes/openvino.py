@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import metadata as md_io
-from ..errors import ConfigError, MetadataError, MissingDependencyError, PlatformNotSupportedError
+from ..errors import ConfigError, MetadataError, PlatformNotSupportedError
 from ._base import Runtime
 from ._registry import register_runtime
 
@@ -33,11 +33,7 @@ class OpenVINORuntime(Runtime):
     extra = "openvino"
 
     def load(self) -> None:
-        try:
-            import openvino as ov
-        except ImportError:
-            raise MissingDependencyError("openvino", "openvino", "openvino") from None
-        self.ov = ov
+        self.ov = ov = self.require("openvino")
         folder, xml = self._files()
         core = ov.Core()
         model = core.read_model(str(xml))

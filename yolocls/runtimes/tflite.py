@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import metadata as md_io
 from .._tf import to_layout
-from ..errors import MetadataError, MissingDependencyError
+from ..errors import MetadataError
 from ._base import Runtime
 from ._registry import register_runtime
 
@@ -49,11 +49,7 @@ class TFLiteRuntime(Runtime):
 
     def load(self) -> None:
         self.metadata = read_metadata(self.path)
-        try:
-            from ai_edge_litert import interpreter as litert
-        except ImportError:
-            raise MissingDependencyError(self.name, "ai-edge-litert", "tensorflow") from None
-        self.litert = litert
+        self.litert = litert = self.require("ai_edge_litert.interpreter", "ai-edge-litert")
         threads = int(self.options.get("threads") or os.cpu_count() or 1)
         self.interpreter = litert.Interpreter(model_path=str(self.path), num_threads=threads,
                                               experimental_delegates=self.delegates() or None)
