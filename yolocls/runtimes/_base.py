@@ -19,12 +19,11 @@ class Runtime:
     """Base class of every format runtime.
 
     Subclasses set `name`, `suffixes` (file suffixes like `.onnx`, or folder suffixes like `_openvino_model`;
-    `folder = True` when only a folder matches), `extra`, and implement `load()` (set `self.metadata`; import the
-    backend with `self.require`) and `forward(x)`. `forward` receives exactly the
-    batch the artifact accepts, always NCHW float32 in [0, 1]; a runtime whose graph takes NHWC transposes
-    inside `forward`. `predict` validates shapes and splits a batch across a static-batch artifact.
-    A runtime that needs more than Python packages (a GPU, macOS, a device) overrides `unavailable_reason`
-    and sets `runs_on`.
+    `folder = True` when only a folder matches), `extra`, and implement `load()` (set `self.metadata`; import
+    the backend with `self.require`) and `forward(x)`. `forward` receives exactly the batch the artifact
+    accepts, always NCHW float32 in [0, 1]; a runtime whose graph takes NHWC transposes inside `forward`.
+    `predict` validates shapes and splits a batch across a static-batch artifact. A runtime that needs more
+    than its pip extra (a GPU, macOS, a device) overrides `unavailable_reason` and sets `runs_on`.
     """
 
     name: ClassVar[str] = ""
@@ -36,8 +35,9 @@ class Runtime:
     @classmethod
     def unavailable_reason(cls, device: str = "cpu") -> str | None:
         """Why this machine cannot run this format's artifacts on `device` (no CUDA GPU, not macOS, no Edge
-        TPU...), or None when it can. The bench, the CLI and the parity tests ask this; a missing Python
-        package is not a reason here: loading raises MissingDependencyError with the install command."""
+        TPU...), or None when it can. The bench, the CLI and the parity tests ask this. What the format's pip
+        extra installs is not a reason here (loading raises MissingDependencyError with the install command);
+        platform-bound software such as TensorRT or libedgetpu is."""
         return None
 
     def __init__(self, path: str | Path, device: str = "cpu", **options: Any):
@@ -51,6 +51,10 @@ class Runtime:
     def load(self) -> None:
         raise NotImplementedError
 
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    # --- shared ---------------------------------------------------------------------------------------------
     def require(self, module: str, package: str | None = None) -> ModuleType:
         """`import module` (the backend), or the MissingDependencyError naming this format, the package to
         install (`package`, default the module's name) and this format's pip extra."""
@@ -59,10 +63,6 @@ class Runtime:
         except ImportError:
             raise MissingDependencyError(self.name, package or module, self.extra) from None
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-    # --- shared ---------------------------------------------------------------------------------------------
     @classmethod
     def matches(cls, path: Path) -> bool:
         """True when `path` looks like this runtime's artifact (by suffix; folders by name suffix)."""
