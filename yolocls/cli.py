@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         print(help_text(None, defaults))
         return 0
     if argv[0] in ("-V", "--version", "version"):
-        from . import __version__
+        from ._version import __version__
 
         print(__version__)
         return 0
