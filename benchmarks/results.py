@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from yolocls._io import write_text
 from yolocls.bench.environment import manifest
-from yolocls.metadata import write_atomic
 
 
 def write_result(path: str | Path, benchmark: str, results: Any, modules: list[str] | None = None) -> Path:
@@ -26,5 +26,5 @@ def write_result(path: str | Path, benchmark: str, results: Any, modules: list[s
     doc = {"benchmark": benchmark, "date": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
            "command": "python " + shlex.join(argv) if argv else None, "machine": manifest(modules),
            "results": results}
-    write_atomic(path, json.dumps(doc, indent=2, default=str) + "\n")
+    write_text(path, json.dumps(doc, indent=2, default=str) + "\n")
     return path

@@ -161,16 +161,16 @@ def _cell(text: str) -> str:
 
 def formats_table() -> str:
     """One row per registered format, from the exporter specs (so a new plugin appears by itself)."""
-    from yolocls.exporters._registry import exporter_names, get_exporter
+    from yolocls.exporters import exporter_names, get_exporter
     from yolocls.formats import load_plugins
+    from yolocls.runtimes import runs_on
 
     load_plugins()
     rows = []
     for name in exporter_names():
-        spec = get_exporter(name)[0]
+        spec, where = get_exporter(name)[0], runs_on(name)
         artifact = f"`<stem>{spec.suffix}{'/' if spec.is_dir else ''}`"
-        runs = {"any": "anywhere", "cuda": "CUDA GPU", "macos": "macOS", "edgetpu": "Edge TPU"}.get(spec.runs_on,
-                                                                                                  spec.runs_on)
+        runs = {"any": "anywhere", "cuda": "CUDA GPU", "macos": "macOS", "edgetpu": "Edge TPU"}.get(where, where)
         rows.append([f"`{name}`", spec.title, artifact, f"`{spec.extra}`" if spec.extra else "(core)", runs,
                      " ".join(sorted(spec.options))])
     return _md_table(["format=", "format", "artifact", "pip extra", "predicts on", "options"], rows)

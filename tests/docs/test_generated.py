@@ -58,7 +58,7 @@ def test_cli_reference_lists_every_mode_and_argument_that_help_prints() -> None:
 
 
 def test_format_table_lists_every_registered_format() -> None:
-    from yolocls.exporters._registry import exporter_names
+    from yolocls.exporters import exporter_names
     from yolocls.formats import load_plugins
 
     load_plugins()
