@@ -11,9 +11,11 @@ run pays the one-off costs a user's `yolocls train` pays; with --repeat N the fl
 Floors: top1 >= 0.90 and >= 600 images/s on a 2-core CPU. On a shared machine other processes' load lowers the
 figures: rerun when it is idle (`uptime`).
 
-    python benchmarks/train_digits.py [--repeat 3] [--epochs 10] [--workers N] [--keep] [--model yolo11n-cls.yaml]
+    python benchmarks/train_digits.py [--repeat 3] [--epochs 10] [--workers N] [--keep] [--json PATH] [--model M]
 
-`--model` trains another built-in model the same way (the images/s floor is yolov8n-cls's; others report theirs).
+`--json benchmarks/results/train_digits.json` records the runs, date and machine for the docs.
+`--model yolo11n-cls.yaml` trains another built-in model the same way (the images/s floor is yolov8n-cls's; others
+report theirs).
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--workers", type=int, default=None, help="loader workers (default: chosen for the machine)")
     ap.add_argument("--keep", action="store_true", help="keep the run folders")
+    ap.add_argument("--json", type=Path, help="also write the runs and medians here (date and machine included)")
     ap.add_argument("--model", default="yolov8n-cls.yaml", help="the model to train (default: the README's)")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # a child: one run, JSON on stdout
     opts = ap.parse_args()
@@ -109,6 +112,14 @@ def main() -> int:
     print(f"training passes alone (median): {passes:.0f} images/s")
     readme_run = opts.model.removesuffix(".yaml") == "yolov8n-cls"
     ok = top1 >= TOP1_FLOOR and (ips >= IPS_FLOOR or not readme_run)
+    if opts.json:
+        from benchmarks.results import write_result
+
+        write_result(opts.json, "train_digits", {
+            "settings": {"data": "digits", "model": opts.model, "epochs": opts.epochs, "imgsz": 32,
+                         "batch": 64, "seed": 0, "cpus": cpu_count()},
+            "runs": runs, "top1_min": top1, "ips_median": ips, "pass_ips_median": passes,
+            "floors": {"top1": TOP1_FLOOR, "ips": IPS_FLOOR if readme_run else None, "met": ok}})
     floors = f"top1 >= {TOP1_FLOOR}" + (f", >= {IPS_FLOOR:.0f} images/s end to end" if readme_run else "")
     print(f"floors ({floors}):", "met" if ok else "NOT met")
     return 0 if ok else 1
