@@ -2,8 +2,8 @@
 
 Run: PYTHONPATH=. .venv/bin/python benchmarks/model_table.py [--models yolov8n-cls.yaml ...]
      [--json benchmarks/results/model_table.json]
-GFLOPs are 2 x the multiply-adds of every Conv2d and Linear layer (yolocls.models.count_flops, on the meta
-device: instant, and the same on every machine). "published" is the "FLOPs at 640" column of the Ultralytics
+GFLOPs are 2 x the multiply-adds of every Conv2d and Linear layer and of the attention block's two matrix
+products (yolocls.models.count_flops, on the meta device: instant, and the same on every machine). "published" is the "FLOPs at 640" column of the Ultralytics
 YOLOv8-cls model table, quoted for comparison (its counter runs the final Linear at every 20x20 position).
 """
 
@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 PUBLISHED_GFLOPS_640 = {"yolov8n-cls": 4.3, "yolov8s-cls": 13.5, "yolov8m-cls": 42.7, "yolov8l-cls": 99.7,
                         "yolov8x-cls": 154.8}
-DEFAULT_MODELS = [f"yolov8{s}-cls.yaml" for s in "nsmlx"]
+DEFAULT_MODELS = [f"{family}{s}-cls.yaml" for family in ("yolov8", "yolo11", "yolo26") for s in "nsmlx"]
 
 
 def rows(models: list[str]) -> list[dict]:

@@ -203,13 +203,13 @@ def convert_ultralytics_checkpoint(path: str | Path) -> dict[str, Any]:
     try:
         model = ClassificationModel(_our_config(rec.get("yaml"), rec, state, path))
     except (ConfigError, TypeError, ValueError, IndexError, KeyError) as e:
-        raise CheckpointError(f"'{path}': its embedded YAML does not build a yolocls model ({e}); yolocls imports "
+        raise CheckpointError(f"'{path}': its layers do not build a yolocls model ({e}); yolocls imports "
                               f"only {SUPPORTED}") from None
     check_structure(model, rec, path, SUPPORTED)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as e:
-        raise CheckpointError(f"'{path}': its weights do not fit the model its YAML describes: "
+        raise CheckpointError(f"'{path}': its weights do not fit the model its layers describe: "
                               f"{str(e).splitlines()[1][:300] if len(str(e).splitlines()) > 1 else e}") from None
     args = plain(raw.get("train_args")) or plain(rec.get("args")) or {}
     if not isinstance(args, dict):
