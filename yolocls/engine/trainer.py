@@ -31,7 +31,15 @@ from ..models.checkpoint import checkpoint_from_model
 from . import distributed as ddp
 from .ema import ModelEMA, de_parallel
 from .metrics import ClassifyMetrics
-from .optim import EpochLR, apply_warmup, build_optimizer, choose_optimizer, lr_factor, warmup_iterations
+from .optim import (
+    EpochLR,
+    apply_warmup,
+    build_optimizer,
+    choose_optimizer,
+    default_warmup_epochs,
+    lr_factor,
+    warmup_iterations,
+)
 from .runs import run_dir
 from .validator import evaluate
 
@@ -64,7 +72,17 @@ def make_args(kwargs: dict[str, Any]) -> dict[str, Any]:
     args["epochs"] = int(args["epochs"])
     if args["batch"] < 1 or args["epochs"] < 1:
         raise ConfigError(f"batch={args['batch']} and epochs={args['epochs']} must be positive")
+    if args["warmup_epochs"] is None:
+        args["warmup_epochs"] = default_warmup_epochs(args["epochs"])
     return {k: (str(v) if isinstance(v, Path) else v) for k, v in args.items()}
+
+
+def is_better(top1: float, loss: float, best_top1: float, best_loss: float) -> bool:
+    """Whether an epoch's validation beats the best so far: higher top-1, or the same top-1 at a lower val loss.
+
+    Top-1 moves in steps of 1/len(val), so on a small val split ties are common; the lower loss breaks them
+    toward the more confident model (Ultralytics ranks by (top-1 + top-5) / 2, which can pick a lower top-1)."""
+    return top1 > best_top1 or (top1 == best_top1 and loss < best_loss)
 
 
 def rng_state() -> dict[str, Any]:
@@ -140,6 +158,7 @@ class Trainer:
         self.yolo = yolo
         self.rank, self.local_rank, self.world = ddp.env_rank()
         self.resume_ckpt: dict[str, Any] | None = None
+        self.transferred = 0  # weights _build_model copied in (0: training from scratch)
         kwargs = dict(kwargs)
         fixed_dir = kwargs.pop("_save_dir", None)  # chosen by the launching process under DDP
         if kwargs.get("resume"):
@@ -188,9 +207,11 @@ class Trainer:
         if isinstance(pre, str) and pre.lower() not in ("true", "false"):
             ck = load_checkpoint(pre)
             n, total = transfer_weights(model, ck.get("ema") or ck["model"])
+            self.transferred = n
             self.log(f"Transferred {n}/{total} items from pretrained weights {pre}")
         elif pre and (self.yolo.ckpt is not None or getattr(self.yolo, "transferred", None)):
             n, total = transfer_weights(model, src.state_dict())
+            self.transferred = n
             self.log(f"Transferred {n}/{total} items from {self.yolo.source}")
         return model
 
@@ -199,6 +220,7 @@ class Trainer:
         model = de_parallel(self.model)
         model.names, model.imgsz, model.args = self.names, self.args["imgsz"], self._plain_args()
         return checkpoint_from_model(model, epoch=epoch, best_fitness=self.best_top1, best_epoch=self.best_epoch,
+                                     best_val_loss=self.best_loss, from_scratch=self.from_scratch,
                                      train_metrics=self.last_row,
                                      ema=self.ema.state_dict(), updates=self.ema.updates,
                                      optimizer=self.optimizer.state_dict(), scheduler=self.scheduler.state_dict(),
@@ -282,7 +304,9 @@ class Trainer:
         nb = len(self.loader)
         self.accumulate = max(round(NBS / a["batch"]), 1)
         iterations = math.ceil(len(self.train_images) / max(a["batch"], NBS)) * a["epochs"]
-        choice = choose_optimizer(a["optimizer"], a["lr0"], a["momentum"], nc, iterations)
+        # a resumed run restores its lrs with the optimizer state; from_scratch only keeps its log line true
+        self.from_scratch = bool(self.resume_ckpt.get("from_scratch")) if self.resume_ckpt else not self.transferred
+        choice = choose_optimizer(a["optimizer"], a["lr0"], a["momentum"], nc, iterations, self.from_scratch)
         if str(a["optimizer"]).lower() == "auto":
             self.log(f"optimizer: 'optimizer=auto' picked {choice.name}(lr={choice.lr}, momentum={choice.momentum}) "
                      f"because {choice.reason}; lr0={a['lr0']} and momentum={a['momentum']} are ignored")
@@ -292,10 +316,11 @@ class Trainer:
         self.optimizer = build_optimizer(self.model, choice, wd)
         self.lf = lr_factor(a["epochs"], float(a["lrf"]), bool(a["cos_lr"]))
         self.scheduler = EpochLR(self.optimizer, self.lf)
-        self.nw = warmup_iterations(float(a["warmup_epochs"]), nb)
+        self.nw = warmup_iterations(float(a["warmup_epochs"]), nb, a["epochs"])
         self.amp = bool(a["amp"]) and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda") if self.amp else None
         self.start_epoch, self.best_top1, self.best_epoch, self.last_row = 0, -1.0, -1, {}
+        self.best_loss = math.inf
         self.final_last = self.final_best = None  # this session's last and best epochs, as finish() writes them
 
         if self.resume_ckpt is not None:
@@ -310,6 +335,7 @@ class Trainer:
             self.start_epoch = int(ck["epoch"]) + 1
             self.best_top1 = float(ck.get("best_fitness", -1.0))
             self.best_epoch = int(ck.get("best_epoch", ck["epoch"]))
+            self.best_loss = float(ck.get("best_val_loss", math.inf))
             self.last_row = dict(ck.get("train_metrics") or {})
             if self.rank == 0:
                 self._truncate_csv(self.start_epoch)
@@ -410,9 +436,9 @@ class Trainer:
                            "val/loss": m.loss if m else float("nan"),
                            "lr": lr}
                     self.last_row = row
-                    improved = m is None or top1 > self.best_top1
+                    improved = m is None or is_better(top1, m.loss, self.best_top1, self.best_loss)
                     if m is not None and improved:
-                        self.best_top1, self.best_epoch = top1, epoch
+                        self.best_top1, self.best_loss, self.best_epoch = top1, m.loss, epoch
                     # last.pt goes last: it is the resume point, so anything interrupted before it is redone
                     self._write_row(row)
                     targets = [self.wdir / "best.pt"] if improved else []
