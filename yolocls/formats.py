@@ -17,7 +17,7 @@ from importlib.metadata import entry_points
 BUILTIN: tuple[str, ...] = ("pt", "torchscript", "onnx", "openvino", "engine", "coreml", "saved_model", "pb",
                             "tflite", "edgetpu", "tfjs", "paddle", "ncnn")
 REFERENCE_FORMAT = "pt"
-EXPORT_FORMATS: tuple[str, ...] = tuple(n for n in BUILTIN if n != REFERENCE_FORMAT)  # the twelve export targets
+DEFAULT_EXPORT = "torchscript"  # what `export()` and `yolocls export` write when no format is given (as Ultralytics)
 ENTRY_POINT_GROUP = "yolocls.formats"
 _loaded = False
 
