@@ -8,7 +8,8 @@ its `train_defaults` apply: a user's own folder has no such file), then trains, 
 
 and prints val top-1 of each run's best.pt (the final validation `train()` returns), the mean over the 10-epoch
 seeds, and each run's images/s end to end (epochs x train images / wall time of `YOLO(...)` + `train()`).
-The rows also go to a JSON file (--json, default reports/train_accuracy.json).
+The rows also go to a JSON file (--json, default benchmarks/results/train_accuracy.json, with the date, command
+and machine, which the docs' `train-accuracy` snippet renders).
 
 Floors (issue 16): mean 10-epoch top-1 >= 0.89, no seed below 0.85, 30-epoch seed 0 >= 0.955.
 
@@ -138,7 +139,7 @@ def main() -> int:
     ap.add_argument("--data", default=None, help="dataset (default: the plain-folder digits copy)")
     ap.add_argument("--tool", choices=("yolocls", "ultralytics"), default="yolocls")
     ap.add_argument("--python", default=sys.executable, help="interpreter of the runs (Ultralytics' venv)")
-    ap.add_argument("--json", type=Path, default=ROOT / "reports" / "train_accuracy.json")
+    ap.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "train_accuracy.json")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--extra", default="{}", help=argparse.SUPPRESS)
@@ -197,10 +198,10 @@ def main() -> int:
         print(f"floors (mean >= {MEAN_FLOOR}, each >= {SEED_FLOOR}, {opts.long_epochs or 30} epochs >= "
               f"{LONG_FLOOR}):", "met" if ok else "NOT met")
     summary["floors_met"] = ok if floors_apply else None
-    opts.json.parent.mkdir(parents=True, exist_ok=True)
-    tmp = opts.json.with_name(f".{opts.json.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(summary, indent=2))
-    os.replace(tmp, opts.json)
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.results import write_result
+
+    write_result(opts.json, "train_accuracy", summary)
     print(f"JSON: {opts.json}")
     return 0 if (ok or not floors_apply) else 1
 
