@@ -31,15 +31,14 @@ def requested_formats(spec: str | list[str] | tuple[str, ...]) -> list[str]:
     A typo fails before anything is exported; a built-in format whose plugin has not landed is kept, and
     reported as unavailable ("not yet registered").
     """
-    from ..formats import EXPORT_FORMATS
+    from ..formats import EXPORT_FORMATS, canonical
 
-    items = [s.strip().lower() for s in (spec.split(",") if isinstance(spec, str) else spec) if str(s).strip()]
+    items = [canonical(s) for s in (spec.split(",") if isinstance(spec, str) else spec) if str(s).strip()]
     if not items or "all" in items:
         return exporter_names()
     registered = set(exporter_names())
     out: list[str] = []
     for s in items:
-        s = s.lstrip(".")
         if s not in registered and s not in EXPORT_FORMATS:
             get_exporter(s)  # raises UnknownFormatError listing the valid names
         if s not in out:
@@ -186,7 +185,10 @@ def export_cli(args: dict[str, Any]) -> int:
 
 def formats_help() -> str:
     """The format table for `yolocls export --help` (imports no backend)."""
-    lines = ["", "formats (format=NAME, a comma list, or all):",
+    from ..formats import ALIASES
+
+    aliases = ", ".join(f"{a} = {f}" for a, f in ALIASES.items())
+    lines = ["", f"formats (format=NAME, a comma list, or all; also {aliases}):",
              f"  {'name':<12} {'artifact':<24} {'pip extra':<11} {'status':<20} options"]
     for name in exporter_names():
         spec = get_exporter(name)[0]

@@ -29,7 +29,10 @@ def runtime_names() -> list[str]:
 
 
 def get_runtime(name: str) -> type[Runtime]:
+    from ..formats import canonical
+
     names = runtime_names()
+    name = canonical(name)
     if name not in _RUNTIMES:
         raise UnknownFormatError(f"no runtime registered for format '{name}'; registered: {', '.join(names)}")
     return _RUNTIMES[name]
