@@ -19,6 +19,7 @@ CASES = [
     ("onnx", {}, "fp32"),
     ("onnx", {"dynamic": True}, "fp32"),
     ("onnx", {"half": True}, "fp16"),
+    ("onnx", {"int8": True, "data": "digits"}, "int8"),
     # --- openvino
     ("openvino", {}, "fp32"),
     ("openvino", {"half": True}, "fp16"),
@@ -37,6 +38,12 @@ CASES = [
     ("ncnn", {"half": True}, "fp16"),
     ("coreml", {}, "fp32"),  # runs_on="macos": skipped elsewhere; tests/exporters/test_coreml.py checks the package
     ("engine", {}, "fp32"),  # runs_on="cuda": skipped without a GPU; tests/exporters/test_engine.py has the rest
+    # --- mnn / executorch
+    ("mnn", {}, "fp32"),
+    ("mnn", {"half": True}, "fp16"),
+    ("mnn", {"int8": True, "data": "digits"}, "int8"),
+    ("executorch", {}, "fp32"),
+    ("executorch", {"int8": True, "data": "digits"}, "int8"),
 ]
 
 
