@@ -28,13 +28,10 @@ pytestmark = [pytest.mark.mnn, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def mnn_exports(digits_ckpt, tmp_path_factory):
-    """{'fp32' | 'fp16' | 'int8': best.mnn}, each exported beside its own checkpoint copy."""
-    out = {}
-    for precision, kw in (("fp32", {}), ("fp16", {"half": True}), ("int8", {"int8": True, "data": "digits"})):
-        ckpt = shutil.copy(digits_ckpt, tmp_path_factory.mktemp(f"mnn_{precision}") / "best.pt")
-        out[precision] = Path(YOLO(ckpt).export(format="mnn", **kw))
-    return out
+def mnn_exports(export_once):
+    """{'fp32' | 'fp16' | 'int8': best.mnn} (the parity table's exports)."""
+    return {"fp32": export_once("mnn"), "fp16": export_once("mnn", half=True),
+            "int8": export_once("mnn", int8=True, data="digits")}
 
 
 def test_artifact_is_one_file_whose_biz_code_holds_the_metadata(mnn_exports):

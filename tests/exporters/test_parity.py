@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from yolocls import YOLO
 from yolocls.bench.parity import assert_parity
 from yolocls.exporters._registry import exporter_names, get_exporter
 from yolocls.runtimes import load_runtime
@@ -56,10 +55,10 @@ def _skip_if_platform_cannot_run(fmt: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize(("fmt", "kwargs", "precision"), CASES, ids=[f"{c[0]}-{c[2]}{'-dyn' if c[1].get('dynamic') else ''}"
                                                                      for c in CASES])
-def test_artifact_matches_pt_on_digits_val(fmt, kwargs, precision, ckpt_copy, digits_val, digits_ref):
+def test_artifact_matches_pt_on_digits_val(fmt, kwargs, precision, export_once, digits_val, digits_ref):
     _skip_if_platform_cannot_run(fmt)
     x, labels, names = digits_val
-    path = YOLO(ckpt_copy).export(format=fmt, **kwargs)
+    path = export_once(fmt, **kwargs)
     rt = load_runtime(path)
     assert rt.names == names and rt.imgsz == 32
     assert_parity(rt.predict(x), digits_ref, labels, precision=precision, fmt=f"{fmt}{kwargs or ''}",
