@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from yolocls.bench.options import export_options, platform_reason
-from yolocls.exporters._registry import exporter_names, get_exporter
+from yolocls.bench.options import export_options
+from yolocls.exporters import exporter_names, get_exporter
+from yolocls.runtimes import unavailable_reason
 
 _artifacts: dict[str, object] = {}
 
@@ -16,7 +17,7 @@ def _spec_or_skip(fmt: str, run: bool):
     spec = get_exporter(fmt)[0]
     if spec.missing():
         pytest.skip(f"{fmt}: {spec.missing()} is not installed")
-    why = platform_reason(spec.runs_on, "cpu")
+    why = unavailable_reason(fmt, "cpu")
     if run and why:
         pytest.skip(f"{fmt}: {why}")
     return spec

@@ -1,6 +1,7 @@
-"""The handful of error types yolocls raises. Each message names the thing, the problem and the fix.
+"""The handful of error types yolocls raises, and the one vocabulary of outcomes they map to.
 
-Callers (the CLI, `--format all`, the bench) decide whether to raise, record or warn.
+Each message names the thing, the problem and the fix. Callers (the CLI, `--format all`, the bench) decide
+whether to raise, record or warn; when they record, `status_of(error)` gives the row's status.
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ class PlatformNotSupportedError(YoloclsError, RuntimeError):
         self.format, self.reason = fmt, reason
 
 
+class MetadataError(YoloclsError, ValueError):
+    """An artifact without the yolocls metadata it should carry (names, imgsz, preprocessing), or with
+    metadata that does not match the artifact."""
+
+
 class ShapeError(YoloclsError, ValueError):
     """An input whose shape the artifact does not accept."""
 
@@ -57,3 +63,22 @@ class ExportError(YoloclsError, RuntimeError):
 
 class ParityError(YoloclsError, AssertionError):
     """An artifact whose outputs drift from the PyTorch reference beyond tolerance."""
+
+
+class BenchError(YoloclsError):
+    """The bench cannot produce any row (no reference, no data)."""
+
+
+# What happened to one format in `--format all` and the bench, in distinct words: "this machine cannot run it"
+# (unavailable) and "a package is missing" (missing) are not "broken" (failed).
+OK, FAILED, UNAVAILABLE, MISSING = "ok", "failed", "unavailable", "missing"
+STATUSES: tuple[str, ...] = (OK, FAILED, UNAVAILABLE, MISSING)
+
+
+def status_of(error: BaseException) -> str:
+    """The status a recorded error gives its format: unavailable, missing or failed."""
+    if isinstance(error, PlatformNotSupportedError):
+        return UNAVAILABLE
+    if isinstance(error, MissingDependencyError):
+        return MISSING
+    return FAILED

@@ -17,7 +17,7 @@ from importlib.metadata import entry_points
 BUILTIN: tuple[str, ...] = ("pt", "torchscript", "onnx", "openvino", "engine", "coreml", "saved_model", "pb",
                             "tflite", "edgetpu", "tfjs", "paddle", "ncnn", "mnn", "executorch")
 REFERENCE_FORMAT = "pt"
-EXPORT_FORMATS: tuple[str, ...] = tuple(n for n in BUILTIN if n != REFERENCE_FORMAT)  # the fourteen export targets
+DEFAULT_EXPORT = "torchscript"  # what `export()` and `yolocls export` write when no format is given (as Ultralytics)
 # Other names of a registered format: one registry entry answers to both (LiteRT is TFLite's current name).
 ALIASES: dict[str, str] = {"litert": "tflite"}
 ENTRY_POINT_GROUP = "yolocls.formats"

@@ -7,16 +7,16 @@ TorchScript extra files, OpenVINO rt_info, `metadata.yaml` beside folder formats
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from . import __version__
+from ._io import write_text
+from ._version import __version__
 from .data.preprocess import PREPROCESS
+from .errors import MetadataError
 
 METADATA_FILE = "metadata.yaml"
 
@@ -59,34 +59,19 @@ def dumps(md: dict[str, Any]) -> str:
 def loads(text: str | bytes) -> dict[str, Any]:
     md = yaml.safe_load(text)
     if not isinstance(md, dict):
-        raise ValueError("metadata is not a mapping")
+        raise MetadataError("the artifact's yolocls metadata is not a mapping; re-export it with yolocls")
     md["names"] = {int(k): str(v) for k, v in (md.get("names") or {}).items()}
     return md
-
-
-def write_atomic(path: str | Path, data: str | bytes) -> Path:
-    """Write a text or bytes file atomically (temp file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def write_metadata_file(folder: str | Path, md: dict[str, Any]) -> Path:
     """`metadata.yaml` beside a folder format's files."""
     plain = json.loads(dumps(md))  # str subclasses (torch.__version__) and tuples -> plain YAML types
-    return write_atomic(Path(folder) / METADATA_FILE, yaml.safe_dump(plain, sort_keys=False))
+    return write_text(Path(folder) / METADATA_FILE, yaml.safe_dump(plain, sort_keys=False))
 
 
 def read_metadata_file(folder: str | Path) -> dict[str, Any]:
     p = Path(folder) / METADATA_FILE
     if not p.is_file():
-        raise FileNotFoundError(f"'{p}' is missing: the artifact has no yolocls metadata; re-export it with yolocls")
+        raise MetadataError(f"'{p}' is missing: the artifact has no yolocls metadata; re-export it with yolocls")
     return loads(p.read_text())

@@ -15,13 +15,13 @@ PLUGIN = '''
 bench's export worker down with it); 'macfmt' runs only on macOS."""
 import os
 import signal
+import sys
 
 import numpy as np
 
 from yolocls import metadata as md_io
-from yolocls.exporters._registry import ExporterSpec, register_exporter
-from yolocls.runtimes._base import Runtime
-from yolocls.runtimes._registry import register_runtime
+from yolocls.exporters import ExporterSpec, register_exporter
+from yolocls.runtimes import Runtime, register_runtime
 
 
 def _export(ctx):
@@ -45,11 +45,16 @@ def _uniform(self, x):
     return np.full((x.shape[0], len(self.names)), 1.0 / len(self.names), np.float32)
 
 
-for name, runs_on, forward in (("crashfmt", "any", _crash), ("macfmt", "macos", _uniform)):
-    register_exporter(ExporterSpec(name=name, title=name, suffix="." + name, options=frozenset({"imgsz"}),
-                                   runs_on=runs_on))(_export)
-    register_runtime(type(name, (Runtime,), {"name": name, "suffixes": ("." + name,), "load": _load,
-                                             "forward": forward}))
+def _only_on_macos(cls, device="cpu"):
+    return None if sys.platform == "darwin" else f"runs only on macOS (this is {sys.platform})"
+
+
+for name, forward in (("crashfmt", _crash), ("macfmt", _uniform)):
+    register_exporter(ExporterSpec(name=name, title=name, suffix="." + name, options=frozenset({"imgsz"})))(_export)
+    attrs = {"name": name, "suffixes": ("." + name,), "load": _load, "forward": forward}
+    if name == "macfmt":  # where a format can run is its runtime's answer
+        attrs["unavailable_reason"] = classmethod(_only_on_macos)
+    register_runtime(type(name, (Runtime,), attrs))
 register_exporter(ExporterSpec(name="badexport", title="badexport", suffix=".badexport",
                                options=frozenset({"imgsz"})))(_export_crash)
 '''

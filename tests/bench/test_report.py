@@ -10,11 +10,11 @@ from datetime import datetime
 import pytest
 from PIL import Image
 
-from yolocls.bench.options import build_tolerances, export_options, parse_batches, platform_reason
+from yolocls.bench.options import build_tolerances, export_options, parse_batches
 from yolocls.bench.report import load_report, markdown, report_name, write_reports
 from yolocls.bench.rows import BenchReport, Row, evaluate_gate
 from yolocls.errors import ConfigError
-from yolocls.exporters._registry import ExporterSpec
+from yolocls.exporters import ExporterSpec
 
 
 def _row(fmt, status="ok", passed=True, ms=1.0, top1=0.95, size=5.0, **kw):
@@ -109,9 +109,7 @@ def test_options_a_format_does_not_take_are_not_passed_and_the_precision_asked_i
     assert opts == {"imgsz": 64, "device": "cpu", "int8": True, "data": "/data/x"} and requested == "int8"
 
 
-def test_batch_lists_and_platform_reasons():
+def test_batch_lists():
     assert parse_batches("1,8,32") == [1, 8, 32] and parse_batches(4) == [4] and parse_batches([8, 1, 8]) == [1, 8]
     with pytest.raises(ConfigError):
         parse_batches("0")
-    assert platform_reason("any", "cpu") is None
-    assert "CUDA" in platform_reason("cuda", "cpu")

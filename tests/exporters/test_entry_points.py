@@ -9,7 +9,7 @@ from .conftest import run_python
 
 PLUGIN = '''
 """A third-party format: ONNX bytes under another suffix, with its own exporter and runtime."""
-from yolocls.exporters._registry import ExporterSpec, register_exporter
+from yolocls.exporters import ExporterSpec, register_exporter
 from yolocls.exporters.onnx import write_onnx
 from yolocls.runtimes import register_runtime
 from yolocls.runtimes.onnx import OnnxRuntime
@@ -43,7 +43,8 @@ def test_a_format_from_an_installed_distribution_is_registered_exported_and_load
     import numpy as np
     import yolocls
     from yolocls import YOLO
-    from yolocls.engine.export_many import export_formats, requested_formats
+    from yolocls.engine.export_many import export_formats
+    from yolocls.exporters import parse_formats
     from yolocls.exporters._registry import exporter_names
     from yolocls.runtimes import detect_format
     with warnings.catch_warnings(record=True) as caught:
@@ -51,7 +52,7 @@ def test_a_format_from_an_installed_distribution_is_registered_exported_and_load
         names = exporter_names()
     res = export_formats({str(ckpt)!r}, "thirdparty", verbose=False)[0]
     y = YOLO(res.path)
-    print(json.dumps({{"file": yolocls.__file__, "names": names, "all": requested_formats("all"),
+    print(json.dumps({{"file": yolocls.__file__, "names": names, "all": parse_formats("all"),
                       "status": res.status, "verified": res.verified, "path": res.path,
                       "detected": detect_format(res.path), "format": y.format,
                       "probs": y.runtime.predict(np.zeros((2, 3, 32, 32), np.float32)).sum(1).tolist(),

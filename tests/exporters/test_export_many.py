@@ -9,10 +9,9 @@ import pytest
 
 from yolocls import metadata as md_io
 from yolocls.cli import export_main, main
-from yolocls.engine.export_many import export_formats, requested_formats
+from yolocls.engine.export_many import export_formats
 from yolocls.errors import UnknownFormatError
-from yolocls.exporters import _registry
-from yolocls.exporters._registry import ExporterSpec, exporter_names, register_exporter
+from yolocls.exporters import ExporterSpec, _registry, exporter_names, parse_formats, register_exporter
 from yolocls.runtimes import _registry as rt_registry
 
 
@@ -45,16 +44,17 @@ def test_all_records_each_failure_goes_on_and_writes_the_manifest(ckpt_copy, tes
     assert [r.format for r in results] == ["junk", "needsdep", "onnx", "engine"]
     assert by["junk"].status == "failed" and "does not load and run" in by["junk"].reason
     assert not (ckpt_copy.parent / "best.onnx.junk").exists(), "a junk artifact must not be left in place"
-    assert by["needsdep"].status == "unavailable" and "pip install 'yolocls[needsdep]'" in by["needsdep"].reason
-    assert by["engine"].status == "unavailable" and "tensorrt" in by["engine"].reason.lower()
+    assert by["needsdep"].status == "missing" and "pip install 'yolocls[needsdep]'" in by["needsdep"].reason
+    assert by["engine"].status == "missing" and "pypi.nvidia.com" in by["engine"].reason  # TensorRT's own index
     ok = by["onnx"]
     assert ok.status == "ok" and ok.verified and Path(ok.path).is_file() and ok.size_mb > 1
     out = capsys.readouterr().out
-    for word in ("format", "status", "size MB", "seconds", "best.onnx", "failed", "unavailable"):
+    for word in ("format", "status", "size MB", "seconds", "best.onnx", "failed", "missing"):
         assert word in out
     man = json.loads((ckpt_copy.parent / "best_export_manifest.json").read_text())
     rows = {r["format"]: r for r in man["formats"]}
-    assert man["summary"] == {"ok": 1, "failed": 1, "unavailable": 2} and man["options"] == {"simplify": False}
+    assert man["summary"] == {"ok": 1, "failed": 1, "unavailable": 0, "missing": 2}
+    assert man["options"] == {"simplify": False}
     assert rows["onnx"]["sha256"] == ok.sha256 and rows["onnx"]["versions"]["onnx"]
     assert rows["needsdep"]["versions"] == {"yolocls_no_such_package": "not installed"}
     assert man["model"]["sha256"] == md_io.loads(
@@ -71,17 +71,17 @@ def test_exit_code_is_nonzero_only_when_all_failed_or_strict(ckpt_copy, test_for
 def test_unknown_format_fails_before_exporting_and_lists_the_valid_names(ckpt_copy, capsys):
     with pytest.raises(UnknownFormatError, match=r"'onxx' \(did you mean 'onnx'\?\); valid formats: torchscript, "
                                                  r"onnx, openvino.*or 'all'"):
-        requested_formats("onnx,onxx")
+        parse_formats("onnx,onxx")
     with pytest.raises(UnknownFormatError, match="PyTorch checkpoint itself"):
-        requested_formats("pt")
+        parse_formats("pt")
     assert main(["export", f"model={ckpt_copy}", "format=torchscript,onxx"]) == 2
     assert "valid formats" in capsys.readouterr().err
     assert not list(ckpt_copy.parent.glob("best.torchscript"))
 
 
 def test_all_means_every_registered_format_and_help_lists_them(capsys):
-    assert requested_formats("all") == exporter_names() == requested_formats(["all"])
-    assert requested_formats(" onnx , openvino,onnx") == ["onnx", "openvino"]
+    assert parse_formats("all") == exporter_names() == parse_formats(["all"])
+    assert parse_formats(" onnx , openvino,onnx") == ["onnx", "openvino"]
     assert main(["export", "--help"]) == 0
     out = capsys.readouterr().out
     for name in exporter_names():

@@ -12,9 +12,8 @@ import pytest
 from yolocls import YOLO
 from yolocls.bench.options import export_options
 from yolocls.cli import main
-from yolocls.engine.export_many import requested_formats
 from yolocls.errors import UnknownFormatError
-from yolocls.exporters._registry import exporter_names, get_exporter, parse_formats
+from yolocls.exporters import exporter_names, get_exporter, parse_formats
 from yolocls.runtimes import detect_format, get_runtime, load_runtime
 from yolocls.runtimes.tflite import read_metadata
 
@@ -33,7 +32,7 @@ def test_bench_int8_reaches_onnx_mnn_and_executorch():
 
 def test_litert_names_the_tflite_entry_everywhere(capsys):
     assert get_exporter("litert") is get_exporter("tflite") and get_exporter("LiteRT")[0].name == "tflite"
-    assert parse_formats("litert,onnx") == ["tflite", "onnx"] and requested_formats("litert,tflite") == ["tflite"]
+    assert parse_formats("litert,onnx") == ["tflite", "onnx"] and parse_formats("litert,tflite") == ["tflite"]
     assert get_runtime("litert") is get_runtime("tflite") and detect_format("best.tflite") == "tflite"
     assert "litert" not in exporter_names()  # one entry: `all` exports it once
     with pytest.raises(UnknownFormatError, match="did you mean 'litert'.*'litert' is another name of 'tflite'"):

@@ -30,7 +30,7 @@ from yolocls.models import (
     model_from_checkpoint,
     save_checkpoint,
 )
-from yolocls.models.checkpoint import is_ultralytics_checkpoint
+from yolocls.models.load import is_ultralytics_checkpoint
 from yolocls.models.safe_unpickle import load_pickled_checkpoint, pickle_globals
 from yolocls.models.ultralytics import ALLOWED_RECORDS, convert_ultralytics_checkpoint
 

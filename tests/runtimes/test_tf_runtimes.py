@@ -40,7 +40,7 @@ def test_softmax_of_logits_is_stable():
 
 
 def test_nchw_batches_are_fed_to_nhwc_graphs_transposed():
-    from yolocls.runtimes.saved_model import to_layout
+    from yolocls._tf import to_layout
 
     x = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
     y = to_layout(x, {"preprocess": {"layout": "NHWC"}})

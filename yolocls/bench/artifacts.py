@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .child import classify_error, one_line
+from ..errors import status_of
+from .child import one_line
 
 
 def _extend_path(job: dict[str, Any]) -> None:
@@ -68,4 +69,4 @@ def export_job(job: dict[str, Any]) -> dict[str, Any]:
         return {"status": "ok", "path": res.path, "seconds": res.seconds, "size_mb": res.size_mb,
                 "versions": res.versions, "wall_s": time.perf_counter() - t0}
     except Exception as e:
-        return {"status": classify_error(e), "reason": one_line(e), "wall_s": time.perf_counter() - t0}
+        return {"status": status_of(e), "reason": one_line(e), "wall_s": time.perf_counter() - t0}

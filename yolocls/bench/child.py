@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import status_of
+
 VAL_CHUNK = 32  # val batches (a static-batch artifact splits them further itself)
 
 
@@ -33,17 +35,6 @@ def one_line(e: BaseException, limit: int = 240) -> str:
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
-def classify_error(e: BaseException) -> str:
-    """Row status of an error: the platform cannot run it, a package is missing, or it failed."""
-    from ..errors import MissingDependencyError, PlatformNotSupportedError
-
-    if isinstance(e, PlatformNotSupportedError):
-        return "unavailable"
-    if isinstance(e, MissingDependencyError):
-        return "missing"
-    return "failed"
-
-
 def predict_all(rt: Any, x: np.ndarray) -> np.ndarray:
     """Probabilities for all of `x`, VAL_CHUNK images per call. The last chunk is padded to the same shape:
     a new input shape costs some runtimes a re-specialisation (TorchScript's profiling executor, OpenVINO)."""
@@ -55,13 +46,6 @@ def predict_all(rt: Any, x: np.ndarray) -> np.ndarray:
             chunk = np.concatenate([chunk, np.zeros((VAL_CHUNK - n, *chunk.shape[1:]), np.float32)])
         out.append(rt.predict(np.ascontiguousarray(chunk))[:n])
     return np.concatenate(out)
-
-
-def topk_accuracy(probs: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
-    """(top1, top5) as fractions; top5 is top-k with k = min(5, classes)."""
-    k = min(5, probs.shape[1])
-    topk = np.argsort(-probs, axis=1, kind="stable")[:, :k]
-    return float((topk[:, 0] == labels).mean()), float((topk == labels[:, None]).any(1).mean())
 
 
 def end_to_end(rt: Any, files: list[str], imgsz: int, runs: int) -> dict[str, float]:
@@ -86,6 +70,7 @@ def end_to_end(rt: Any, files: list[str], imgsz: int, runs: int) -> dict[str, fl
 
 def measure(job: dict[str, Any]) -> dict[str, Any]:
     """Everything one row needs from the runtime; raises on the first thing that does not work."""
+    from ..engine.metrics import topk_accuracy
     from ..runtimes import load_runtime
     from . import timing
     from .parity import Tolerance, compare
@@ -155,7 +140,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     try:
         out = {"status": "ok", **measure(job)}
     except Exception as e:  # one row's failure is data, not a crash of the bench
-        out = {"status": classify_error(e), "reason": one_line(e)}
+        out = {"status": status_of(e), "reason": one_line(e)}
     out["seconds"] = time.perf_counter() - t0
     out["peak_rss_mb"] = peak_rss_mb()
     return out

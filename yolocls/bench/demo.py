@@ -11,9 +11,10 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from .._io import move_into_place, temp_folder
 
 # Digits are tiny and orientation matters: no flips, no RandAugment, no erasing (the trainer's ImageNet-style
 # defaults left 5 epochs at 42% top-1), and a short warm-up for a short run.
@@ -28,7 +29,7 @@ def home() -> Path:
 
 
 def demo_dir(recipe: dict[str, Any] | None = None) -> Path:
-    from .. import __version__
+    from .._version import __version__
 
     r = recipe or RECIPE
     key = hashlib.sha256(json.dumps(r, sort_keys=True).encode()).hexdigest()[:10]
@@ -69,8 +70,7 @@ def demo_checkpoint(verbose: bool = True, recipe: dict[str, Any] | None = None) 
     if verbose:
         print(f"Training the demo model once ({r['model']} on {r['data']}, {r['epochs']} epochs at imgsz "
               f"{r['imgsz']}); cached in {final}", file=sys.stderr)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
-    tmp.chmod(0o755)  # it becomes the cache folder: readable like any other
+    tmp = temp_folder(final)
     try:
         job = {"recipe": r, "project": str(tmp), "result": str(tmp / "result.json")}
         oc = isolation.forked(train_job, job, TRAIN_TIMEOUT_S, tmp / "train.log")
@@ -79,10 +79,8 @@ def demo_checkpoint(verbose: bool = True, recipe: dict[str, Any] | None = None) 
         if res.get("status") != "ok" or not trained.is_file():
             raise YoloclsError(f"could not train the demo model: {res.get('reason') or 'no best.pt written'}; "
                                f"pass --model with a checkpoint of your own")
-        try:
-            os.replace(tmp / "demo", final)  # atomic: a half-trained demo is never cached
-        except OSError:  # another run cached it first: keep theirs
-            pass
+        # atomic: a half-trained demo is never cached; when another run cached one first, theirs is kept
+        move_into_place(tmp / "demo", final, replace=False)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return ckpt

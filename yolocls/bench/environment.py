@@ -103,7 +103,7 @@ def module_versions(modules: list[str]) -> dict[str, str]:
 def manifest(modules: list[str] | None = None) -> dict[str, Any]:
     """Everything a reader needs to reproduce or compare a report. `modules`: the packages the formats in the
     run need (from the exporter specs), whose versions are recorded."""
-    from .. import __version__
+    from .._version import __version__
 
     return {
         "cpu": cpu_model(),

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._io import write_text
+
 # Imported once by the fork server: children forked from it start with PyTorch and the model code loaded.
 # (Nothing here loads the format plugins: a child must discover third-party plugins itself.)
 PRELOAD = ["yolocls.models", "yolocls.engine.exporter"]
@@ -266,9 +268,7 @@ def _kill_group(pid: int | None) -> None:
 
 def write_result(path: Path, data: dict[str, Any]) -> None:
     """Write a JSON file atomically (a partial result must never be read as a result)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, default=str))
-    os.replace(tmp, path)
+    write_text(path, json.dumps(data, default=str))
 
 
 def child_env(threads: int | None) -> dict[str, str]:

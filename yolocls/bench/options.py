@@ -1,11 +1,10 @@
-"""Bench options: batch lists, tolerance flags, which export options a format takes, and platform needs.
+"""Bench options: batch lists, tolerance flags, and which export options a format takes.
 
-Everything is decided from the exporter spec (its `options` and `runs_on`), never from a format's name.
+Everything is decided from the exporter spec (its `options`), never from a format's name.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import asdict
 from typing import Any
 
@@ -64,18 +63,3 @@ def export_options(spec: Any, *, imgsz: int, device: str, half: bool, int8: bool
         opts["data"] = data  # calibrate on the data the bench validates on
     requested = "int8" if opts.get("int8") else "fp16" if opts.get("half") else "fp32"
     return opts, requested, ignored
-
-
-def platform_reason(runs_on: str, device: str) -> str | None:
-    """Why this platform cannot run a runtime that needs `runs_on`, or None when it can (or might)."""
-    if runs_on in ("any", "", None):
-        return None
-    if runs_on == "cuda":
-        return None if str(device) not in ("cpu", "") else "its runtime needs a CUDA GPU (this run uses --device cpu)"
-    if runs_on == "macos":
-        return None if sys.platform == "darwin" else f"its runtime runs only on macOS (this is {sys.platform})"
-    if runs_on == "edgetpu":
-        import ctypes.util
-
-        return None if ctypes.util.find_library("edgetpu") else "its runtime needs an Edge TPU (libedgetpu not found)"
-    return None  # unknown requirement: let the runtime decide (it raises PlatformNotSupportedError)

@@ -7,13 +7,12 @@ import csv
 import io
 import json
 import math
-import os
 import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..metadata import write_atomic
+from .._io import write_bytes, write_text
 from .rows import STATUS_LABELS, BenchReport, Row
 
 
@@ -224,13 +223,6 @@ def chart_png(report: BenchReport) -> bytes:
     return buf.getvalue()
 
 
-def _write(path: Path, data: str | bytes) -> None:
-    write_atomic(path, data)
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(path, 0o666 & ~mask)  # an ordinary file, not the temp file's 0600
-
-
 def write_reports(report: BenchReport, out: str | Path) -> dict[str, Path]:
     """Write <name>.md/.json/.csv/.png into `out` (atomically); a name already taken gets a -2, -3... suffix."""
     out = Path(out)
@@ -243,11 +235,11 @@ def write_reports(report: BenchReport, out: str | Path) -> dict[str, Path]:
     files = {"json": out / f"{name}.json", "md": out / f"{name}.md", "csv": out / f"{name}.csv",
              "png": out / f"{name}.png"}
     report.files = files
-    _write(files["json"], json.dumps({**report.to_dict(), "files": {k: str(v) for k, v in files.items()}},
-                                           indent=2, default=str))
-    _write(files["md"], markdown(report))
-    _write(files["csv"], csv_text(report))
-    _write(files["png"], chart_png(report))
+    write_text(files["json"], json.dumps({**report.to_dict(), "files": {k: str(v) for k, v in files.items()}},
+                                         indent=2, default=str))
+    write_text(files["md"], markdown(report))
+    write_text(files["csv"], csv_text(report))
+    write_bytes(files["png"], chart_png(report))
     return files
 
 

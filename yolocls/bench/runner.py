@@ -19,17 +19,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, YoloclsError
+from ..errors import BenchError, ConfigError, YoloclsError, status_of
 from . import isolation
-from .options import TOLERANCE_KEYS, build_tolerances, export_options, parse_batches, platform_reason
+from .options import TOLERANCE_KEYS, build_tolerances, export_options, parse_batches
 from .rows import BenchReport, Row, evaluate_gate
 from .valdata import prepare_val
 
 CHILD = "yolocls.bench.child"
-
-
-class BenchError(YoloclsError):
-    """The bench cannot produce any row (no reference, no data)."""
 
 
 # --- the run ---------------------------------------------------------------------------------------------------
@@ -115,15 +111,16 @@ class Bench:
             row.tolerance = par.get("tolerance")
 
     def _format_row(self, fmt: str, work: Path, ctx: dict[str, Any]) -> Row:
-        from ..errors import MissingDependencyError
         from ..exporters._registry import get_exporter
 
         spec = get_exporter(fmt)[0]
         row = Row(format=spec.name, title=spec.title)
-        mod = spec.missing()
-        if mod and fmt not in self.artifacts:
-            row.status, row.reason = "missing", str(MissingDependencyError(spec.name, mod, spec.extra))
-            return row
+        if fmt not in self.artifacts:
+            try:
+                spec.check_available()  # the same error, status and install command as `yolocls export`
+            except YoloclsError as e:
+                row.status, row.reason = status_of(e), str(e)
+                return row
         opts, row.requested, ignored = export_options(
             spec, imgsz=ctx["imgsz"], device=self.device, half=self.half, int8=self.int8,
             dynamic=max(self.batches) > 1, data=ctx["data_root"])
@@ -151,7 +148,9 @@ class Bench:
             artifact = Path(res["path"])
             row.export_s, row.size_mb = res.get("seconds"), res.get("size_mb")
         row.artifact = str(artifact)
-        why = platform_reason(spec.runs_on, self.device)
+        from ..runtimes import unavailable_reason
+
+        why = unavailable_reason(spec.name, self.device)
         if why:
             row.status, row.reason = "unavailable", f"exported, not run: {why}"
             return row

@@ -9,7 +9,6 @@ beside the images; both give exactly the arrays an uncached load gives.
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from .._io import write_with
 from ..errors import ConfigError
 from .folder import class_names, resolve_data
 from .images import load_image
@@ -164,16 +164,10 @@ class _CachedImages:
             npy = self._npy(path)
             if npy.is_file():
                 return True
-            tmp = None
             try:
-                fd, tmp = tempfile.mkstemp(prefix=f".{npy.name}.", suffix=".tmp", dir=npy.parent)
-                with os.fdopen(fd, "wb") as f:
-                    np.save(f, self._decode(path))
-                os.replace(tmp, npy)
+                write_with(npy, lambda tmp: np.save(tmp, self._decode(path)))
                 return True
             except OSError:
-                if tmp:
-                    Path(tmp).unlink(missing_ok=True)
                 return False
 
         ok = self._map(one, workers, f"caching {self.folder} to disk")

@@ -7,13 +7,13 @@ train/val split, then reused.
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from .._io import move_into_place, temp_folder, write_text
 
 SIZE = 32
 VAL_FRACTION = 0.2
@@ -60,13 +60,11 @@ def write_digits(root: str | Path) -> Path:
         notes = root / "dataset.yaml"
         old = notes.read_text() if notes.is_file() else None
         if old is None or (old != DATASET_YAML and old.startswith(YAML_HEADER)):  # written by an older yolocls
-            from ..metadata import write_atomic
-
-            write_atomic(notes, DATASET_YAML)
+            write_text(notes, DATASET_YAML)
         return root
     root.parent.mkdir(parents=True, exist_ok=True)
     images, labels = digits_arrays()
-    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
+    tmp = temp_folder(root)
     try:
         for split, idx in split_indices(labels).items():
             for c in range(10):
@@ -74,9 +72,7 @@ def write_digits(root: str | Path) -> Path:
             for i in idx:
                 Image.fromarray(images[i]).save(tmp / split / str(labels[i]) / f"{i:04d}.png")
         (tmp / "dataset.yaml").write_text(DATASET_YAML)
-        try:
-            os.replace(tmp, root)
-        except OSError:  # another process won the race: keep theirs
+        if not move_into_place(tmp, root, replace=False):  # another process won the race: keep theirs
             shutil.rmtree(tmp, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

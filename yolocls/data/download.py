@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
 
+from .._io import move_into_place, temp_folder
 from ..errors import DatasetError
 
 NAMED_DATASETS = ("mnist160", "mnist", "fashion-mnist", "cifar10", "cifar100", "imagenette", "imagenette160",
@@ -90,7 +90,7 @@ def download_dataset(name: str, dest: Path, url: str | None = None, timeout: flo
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     print(f"Dataset '{name}' not found at {dest}; downloading {url} ...")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.download.", dir=dest.parent))
+    tmp = temp_folder(dest)
     try:
         archive = fetch(url, tmp / f"{name}.zip", timeout=timeout, desc=f"{name}.zip")
         check_zip(archive, url)
@@ -102,11 +102,8 @@ def download_dataset(name: str, dest: Path, url: str | None = None, timeout: flo
         if not (root / "train").is_dir():
             raise DatasetError(f"the archive from {url} has no 'train/' folder, so it is not a classification "
                                f"ImageFolder dataset")
-        try:
-            os.replace(root, dest)
-        except OSError:
-            if not (dest / "train").is_dir():  # not a concurrent download that won the race
-                raise
+        if not move_into_place(root, dest, replace=False) and not (dest / "train").is_dir():
+            raise DatasetError(f"'{dest}' appeared while downloading but holds no 'train/' folder; remove it")
     except DatasetError as e:
         raise DatasetError(f"{e}. {_manual_hint(url, dest)}") from None
     finally:

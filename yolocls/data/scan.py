@@ -86,10 +86,10 @@ def _load_cache(path: Path, key: str) -> dict[str, str | None] | None:
 
 def _save_cache(path: Path, key: str, verdicts: dict[str, str | None]) -> None:
     """Best effort: a read-only dataset folder simply goes uncached."""
-    from ..metadata import write_atomic
+    from .._io import write_text
 
     try:
-        write_atomic(path, json.dumps({"version": CACHE_VERSION, "hash": key, "verdicts": verdicts}))
+        write_text(path, json.dumps({"version": CACHE_VERSION, "hash": key, "verdicts": verdicts}))
     except OSError:
         pass
 

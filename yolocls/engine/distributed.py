@@ -2,7 +2,7 @@
 
 `device=0,1` runs one process per GPU with NCCL; `nproc=N` on CPU runs N processes with gloo. `train()` in the
 launching process starts `python -m torch.distributed.run --standalone --nproc_per_node N -m
-yolocls.engine.distributed ARGS.json`; each worker rebuilds the YOLO facade and calls `train()` again, which sees
+yolocls.engine.ddp_worker ARGS.json`; each worker rebuilds the YOLO facade and calls `train()` again, which sees
 RANK/WORLD_SIZE in its environment. Running `torchrun --nproc_per_node N -m yolocls train ...` by hand works too.
 """
 
@@ -93,7 +93,7 @@ def launch(model_source: str, kwargs: dict[str, Any], nproc: int) -> None:
     with os.fdopen(fd, "w") as f:
         json.dump({"model": model_source, "kwargs": kwargs}, f, default=str)
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes=1",
-           f"--nproc_per_node={nproc}", "-m", "yolocls.engine.distributed", path]
+           f"--nproc_per_node={nproc}", "-m", "yolocls.engine.ddp_worker", path]
     print(f"DDP: launching {nproc} processes: {' '.join(cmd)}")
     env = {**os.environ, LAUNCHED_ENV: "1", "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]),
                                                          os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
@@ -103,15 +103,3 @@ def launch(model_source: str, kwargs: dict[str, Any], nproc: int) -> None:
         Path(path).unlink(missing_ok=True)
     if r.returncode != 0:
         raise RuntimeError(f"distributed training failed (torchrun exit code {r.returncode}); see the output above")
-
-
-def _worker(args_file: str) -> None:
-    from .model import YOLO
-    from .trainer import train
-
-    spec = json.loads(Path(args_file).read_text())
-    train(YOLO(spec["model"]), **spec["kwargs"])
-
-
-if __name__ == "__main__":
-    _worker(sys.argv[1])

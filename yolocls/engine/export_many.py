@@ -18,32 +18,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import MissingDependencyError, PlatformNotSupportedError
-from ..exporters._registry import exporter_names, get_exporter, spec_dict
+from ..errors import STATUSES, MissingDependencyError, PlatformNotSupportedError, status_of
+from ..exporters._registry import exporter_names, get_exporter, parse_formats, spec_dict
+from ..formats import DEFAULT_EXPORT
+from ..runtimes import runs_on
 from .exporter import ExportResult, export_model
 
 NOT_EXPORT_OPTIONS = ("model", "format", "strict", "verbose")
-
-
-def requested_formats(spec: str | list[str] | tuple[str, ...]) -> list[str]:
-    """'onnx,openvino' | 'all' | ['onnx'] -> names, in the order given, without duplicates.
-
-    A typo fails before anything is exported; a built-in format whose plugin has not landed is kept, and
-    reported as unavailable ("not yet registered").
-    """
-    from ..formats import EXPORT_FORMATS, canonical
-
-    items = [canonical(s) for s in (spec.split(",") if isinstance(spec, str) else spec) if str(s).strip()]
-    if not items or "all" in items:
-        return exporter_names()
-    registered = set(exporter_names())
-    out: list[str] = []
-    for s in items:
-        if s not in registered and s not in EXPORT_FORMATS:
-            get_exporter(s)  # raises UnknownFormatError listing the valid names
-        if s not in out:
-            out.append(s)
-    return out
 
 
 def _installed_versions(fmt: str) -> dict[str, str]:
@@ -61,8 +42,6 @@ def export_one(yolo: Any, fmt: str, **opts: Any) -> ExportResult:
     """Export `yolo` (a YOLO holding a PyTorch model) to `fmt`; every failure becomes a result with its reason."""
     from ..models.checkpoint import file_sha256
 
-    if fmt not in exporter_names():
-        return ExportResult(format=fmt, status="unavailable", reason="not yet registered in this yolocls version")
     src = yolo.ckpt_path
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -72,10 +51,10 @@ def export_one(yolo: Any, fmt: str, **opts: Any) -> ExportResult:
                                source_sha256=file_sha256(src) if src else None,
                                provenance=(yolo.ckpt or {}).get("provenance"), **opts)
         except (MissingDependencyError, PlatformNotSupportedError) as e:
-            res = ExportResult(format=fmt, status="unavailable", reason=str(e), versions=_installed_versions(fmt))
+            res = ExportResult(format=fmt, status=status_of(e), reason=str(e), versions=_installed_versions(fmt))
         except Exception as e:  # any converter error: record it and go on with the next format
             last = traceback.extract_tb(e.__traceback__)[-1]
-            res = ExportResult(format=fmt, status="failed", reason=f"{type(e).__name__}: {e} "
+            res = ExportResult(format=fmt, status=status_of(e), reason=f"{type(e).__name__}: {e} "
                                f"(at {Path(last.filename).name}:{last.lineno})", versions=_installed_versions(fmt))
     notes = list(dict.fromkeys(str(w.message).splitlines()[0] for w in caught
                                if issubclass(w.category, UserWarning)))
@@ -96,7 +75,7 @@ def export_formats(model: Any, formats: str | list[str] = "all", *, manifest: bo
 
     yolo = model if isinstance(model, YOLO) else YOLO(model)
     yolo._require_torch_model("export")
-    names = requested_formats(formats)
+    names = parse_formats(formats)
     results = []
     for i, fmt in enumerate(names, 1):
         if verbose:
@@ -121,11 +100,11 @@ def manifest_path(yolo: Any, manifest: bool | str | Path) -> Path:
 def write_manifest(results: list[ExportResult], path: Path, yolo: Any, requested: list[str],
                    opts: dict[str, Any]) -> Path:
     """Per format: status, path, size, sha256, seconds, converter versions, and the reason for each failure."""
-    from .. import __version__
-    from ..metadata import write_atomic
+    from .._io import write_text
+    from .._version import __version__
     from ..models.checkpoint import file_sha256
 
-    counts = {s: sum(r.status == s for r in results) for s in ("ok", "failed", "unavailable")}
+    counts = {s: sum(r.status == s for r in results) for s in STATUSES}
     doc = {
         "yolocls": __version__,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -134,10 +113,10 @@ def write_manifest(results: list[ExportResult], path: Path, yolo: Any, requested
         "options": {k: v for k, v in opts.items() if v is not None},
         "environment": {"python": platform.python_version(), "platform": platform.platform()},
         "summary": counts,
-        "formats": [{**r.to_dict(), "spec": spec_dict(get_exporter(r.format)[0]) if r.format in exporter_names()
-                     else None} for r in results],
+        "formats": [{**r.to_dict(), "spec": {**spec_dict(get_exporter(r.format)[0]), "runs_on": runs_on(r.format)}}
+                    for r in results],
     }
-    return write_atomic(path, json.dumps(doc, indent=2, default=str) + "\n")
+    return write_text(path, json.dumps(doc, indent=2, default=str) + "\n")
 
 
 def results_table(results: list[ExportResult]) -> str:
@@ -152,7 +131,7 @@ def results_table(results: list[ExportResult]) -> str:
     for col, justify in (("format", "left"), ("status", "left"), ("file", "left"), ("size MB", "right"),
                          ("seconds", "right"), ("note", "left")):
         t.add_column(col, justify=justify, overflow="fold")
-    style = {"ok": "green", "failed": "red", "unavailable": "yellow"}
+    style = {"ok": "green", "failed": "red", "unavailable": "yellow", "missing": "yellow"}
     for r in results:
         status = r.status if r.verified or r.status != "ok" else "ok (not run)"
         t.add_row(escape(r.format), f"[{style.get(r.status, 'white')}]{status}[/]",
@@ -174,7 +153,7 @@ def export_cli(args: dict[str, Any]) -> int:
     """`yolocls export model=best.pt format=onnx,openvino|all [strict=True] [options]` -> exit code."""
     args = dict(args)
     model = args.pop("model", None) or "yolov8n-cls.yaml"
-    formats = args.pop("format", None) or "torchscript"
+    formats = args.pop("format", None) or DEFAULT_EXPORT
     strict = bool(args.pop("strict", False))
     verbose = args.pop("verbose", True) is not False
     opts = {k: v for k, v in args.items() if k not in NOT_EXPORT_OPTIONS}
@@ -191,9 +170,9 @@ def formats_help() -> str:
     lines = ["", f"formats (format=NAME, a comma list, or all; also {aliases}):",
              f"  {'name':<12} {'artifact':<24} {'pip extra':<11} {'status':<20} options"]
     for name in exporter_names():
-        spec = get_exporter(name)[0]
+        spec, platform = get_exporter(name)[0], runs_on(name)
         missing = spec.missing()
-        status = f"needs {missing}" if missing else "available" if spec.runs_on == "any" else f"runs on {spec.runs_on}"
+        status = f"needs {missing}" if missing else "available" if platform == "any" else f"runs on {platform}"
         lines.append(f"  {name:<12} {'<stem>' + spec.suffix + ('/' if spec.is_dir else ''):<24} "
                      f"{spec.extra or '-':<11} {status:<20} {' '.join(sorted(spec.options))}")
     return "\n".join(lines)

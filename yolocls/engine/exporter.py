@@ -7,7 +7,6 @@ image; a converter that exits 0 but writes junk is a failure.
 from __future__ import annotations
 
 import copy
-import os
 import shutil
 import tempfile
 import time
@@ -18,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .._io import move_into_place
 from ..errors import ExportError, PlatformNotSupportedError
 from ..exporters._context import ExportContext, ExportOptions
 from ..exporters._registry import get_exporter
@@ -29,7 +29,7 @@ class ExportResult:
     """One format's export outcome (a row of `--format all`'s table and manifest)."""
 
     format: str
-    status: str  # ok | failed | unavailable
+    status: str  # one of yolocls.errors.STATUSES: ok | failed | unavailable | missing
     path: str | None = None
     size_mb: float | None = None
     seconds: float | None = None
@@ -97,18 +97,6 @@ def verify_artifact(path: Path, fmt: str, imgsz: int, nc: int, data: str | None 
                           f"finite={bool(np.all(np.isfinite(y)))})")
 
 
-def _replace(tmp: Path, final: Path) -> None:
-    """Move a finished artifact into place, replacing an older one."""
-    if final.is_dir() and not final.is_symlink():
-        old = final.with_name(f".{final.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, final)
-
-
 def export_model(model: Any, fmt: str, *, source: str | Path | None = None, source_sha256: str | None = None,
                  provenance: dict[str, Any] | None = None, verify: bool = True, **kw: Any) -> ExportResult:
     """Export a ClassificationModel to `fmt`; raise on failure (MissingDependencyError, ExportError...).
@@ -162,7 +150,7 @@ def export_model(model: Any, fmt: str, *, source: str | Path | None = None, sour
                 except Exception as e:
                     raise ExportError(f"{spec.name} artifact was written but does not load and run: "
                                       f"{type(e).__name__}: {e}") from e
-            _replace(tmp, final)
+            move_into_place(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
             raise

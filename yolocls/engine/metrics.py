@@ -61,6 +61,23 @@ class ClassifyMetrics:
         return f"ClassifyMetrics(top1={self.top1:.4f}, top5={self.top5:.4f}, loss={self.loss:.4f}, n={self.n})"
 
 
+def label_ranks(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each image's true-label rank among its class probabilities (0: the top-1 class). Ties go to the lower
+    class index, the order of a stable descending sort, computed without sorting; a NaN probability ranks last."""
+    probs = np.asarray(probs)
+    labels = np.asarray(labels, dtype=np.int64)
+    p = probs[np.arange(len(labels)), labels][:, None]
+    before = np.arange(probs.shape[1])[None, :] < labels[:, None]
+    rank = (probs > p).sum(1) + ((probs == p) & before).sum(1)
+    return np.where(np.isnan(p[:, 0]), probs.shape[1], rank)
+
+
+def topk_accuracy(probs: np.ndarray, labels: np.ndarray, k: int = 5) -> tuple[float, float]:
+    """(top-1, top-k) accuracy as fractions, with k = min(k, classes)."""
+    ranks = label_ranks(probs, labels)
+    return float((ranks == 0).mean()), float((ranks < min(k, np.shape(probs)[1])).mean())
+
+
 class MetricsAccumulator:
     """Feed (probabilities, labels) batch by batch; `result()` gives ClassifyMetrics."""
 
@@ -78,11 +95,10 @@ class MetricsAccumulator:
         nc = probs.shape[1]
         if nc != len(self.names):
             raise ValueError(f"the model outputs {nc} classes but the dataset has {len(self.names)}")
-        k = min(5, nc)
-        topk = np.argpartition(-probs, k - 1, axis=1)[:, :k] if nc > k else np.argsort(-probs, 1)[:, :k]
+        ranks = label_ranks(probs, labels)
         pred = probs.argmax(1)
-        self.correct1 += int((pred == labels).sum())
-        self.correct5 += int((topk == labels[:, None]).any(1).sum())
+        self.correct1 += int((ranks == 0).sum())
+        self.correct5 += int((ranks < min(5, nc)).sum())
         self.nll += float(-np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-12, None)).sum())
         np.add.at(self.cm, (labels, pred), 1)
         self.n += len(labels)

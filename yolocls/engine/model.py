@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..formats import DEFAULT_EXPORT, REFERENCE_FORMAT
 
 
 def _is_torch_source(s: str) -> bool:
@@ -68,7 +69,7 @@ class YOLO:
 
     @property
     def format(self) -> str:
-        return "pt" if self.model is not None else self.runtime.name
+        return REFERENCE_FORMAT if self.model is not None else self.runtime.name
 
     def _require_torch_model(self, what: str) -> Any:
         if self.model is None:
@@ -134,7 +135,7 @@ class YOLO:
     def __call__(self, source: Any = None, stream: bool = False, **kwargs: Any) -> Any:
         return self.predict(source, stream=stream, **kwargs)
 
-    def export(self, format: str = "torchscript", **kwargs: Any) -> str:
+    def export(self, format: str = DEFAULT_EXPORT, **kwargs: Any) -> str:
         """Export to `format` (see `yolocls export --help`); returns the artifact path. Raises on failure."""
         from ..models.checkpoint import file_sha256
         from .exporter import export_model

@@ -6,26 +6,12 @@ Every file is written to a temp name and renamed, so a crash never leaves half a
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-
-def _atomic_save(save: callable, path: Path) -> Path:  # type: ignore[valid-type]
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+from .._io import write_with
 
 
 def _pyplot():
@@ -66,7 +52,7 @@ def plot_confusion_matrix(cm: np.ndarray, names: dict[int, str], path: Path, nor
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title("Confusion matrix" + (" (normalised)" if normalize else ""))
-    _atomic_save(lambda p: fig.savefig(p, dpi=150), path)
+    write_with(path, lambda p: fig.savefig(p, dpi=150))
     plt.close(fig)
     return Path(path)
 
@@ -87,7 +73,7 @@ def plot_results(csv_path: Path, path: Path) -> Path:
         ax.plot(x, y, marker=".", linewidth=1.5)
         ax.set_title(k, fontsize=10)
         ax.set_xlabel("epoch")
-    _atomic_save(lambda p: fig.savefig(p, dpi=120), path)
+    write_with(path, lambda p: fig.savefig(p, dpi=120))
     plt.close(fig)
     return Path(path)
 
@@ -106,4 +92,4 @@ def save_mosaic(imgs: np.ndarray, labels: np.ndarray, names: dict[int, str], pat
         canvas.paste(im, (x, y))
         draw.rectangle((x, y, x + tile - 1, y + tile - 1), outline=(255, 255, 255))
         draw.text((x + 3, y + 2), str(names.get(int(labels[k]), int(labels[k]))), fill=(255, 255, 0))
-    return _atomic_save(lambda p: canvas.save(p, quality=90), path)
+    return write_with(path, lambda p: canvas.save(p, quality=90))

@@ -6,8 +6,6 @@ Images are RGB everywhere: `orig_img` and `plot()` are HWC uint8 RGB NumPy array
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from .._io import write_text, write_with
 from .annotate import draw_text_block
 
 
@@ -153,24 +152,12 @@ class Results:
         fmt = Image.registered_extensions().get(filename.suffix.lower())
         if fmt is None:
             raise ValueError(f"cannot save '{filename}': unknown image suffix (use .jpg or .png)")
-        _atomic_write(filename, lambda f: img.save(f, format=fmt, **({"quality": 95} if fmt == "JPEG" else {})))
+        write_with(filename, lambda p: img.save(p, format=fmt, **({"quality": 95} if fmt == "JPEG" else {})))
         return str(filename)
 
     def save_txt(self, txt_file: str | Path) -> str:
         """Write the top-5, one `confidence name` line each, most likely first; returns the file's path."""
         text = "".join(f"{c:.2f} {n}\n" for _, n, c in self._top())
-        _atomic_write(Path(txt_file), lambda f: f.write(text.encode()))
+        write_text(txt_file, text)
         return str(txt_file)
 
-
-def _atomic_write(path: Path, write: Callable[[Any], Any]) -> None:
-    """Write through a temp file in the same folder, then rename: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

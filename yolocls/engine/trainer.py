@@ -22,7 +22,8 @@ import torch
 import torch.nn.functional as F
 import yaml
 
-from ..data.datasets import EvalImages, TrainImages, dataset_info, parse_cache
+from .._io import write_text
+from ..data.datasets import DatasetInfo, EvalImages, TrainImages, dataset_info, parse_cache
 from ..data.loader import build_train_loader, cpu_count, default_workers, to_float
 from ..data.transforms import TrainTransform
 from ..errors import CheckpointError, ConfigError
@@ -223,21 +224,41 @@ class Trainer:
         if path.exists():
             with open(path, newline="") as f:
                 rows = [r for r in csv.DictReader(f) if int(r["epoch"]) <= epochs_done]
-            from ..metadata import write_atomic
-
             lines = [",".join(CSV_KEYS)] + [",".join(r[k] for k in CSV_KEYS) for r in rows]
-            write_atomic(path, "\n".join(lines) + "\n")
+            write_text(path, "\n".join(lines) + "\n")
 
     # --- setup --------------------------------------------------------------------------------------------
     def setup(self) -> None:
+        """Everything `run()` needs, step by step: device and seeds, data, model, optimizer, then the state of
+        a resumed run."""
+        self._setup_device()
+        info = self._setup_data()
+        self._setup_model()
+        self._setup_optimizer()
+        if self.resume_ckpt is not None:
+            self._restore(self.resume_ckpt)
+        if self.world > 1:
+            self.model = torch.nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+        self.log(f"train: {info.root} ({len(self.train_images)} images, {self.nc} classes), "
+                 f"val: {len(self.val_images) if self.val_images is not None else 'off'}; imgsz={self.args['imgsz']} "
+                 f"batch={self.args['batch']} ({self.world} process(es) x {self.batch}) workers={self.workers} "
+                 f"threads={torch.get_num_threads()} device={self.device}")
+
+    def _setup_device(self) -> None:
+        """The device (and process group), the thread count beside the loader workers, and the seeds."""
         a = self.args
         self.device = self._device()
         if self.world > 1:
             ddp.init_process_group(self.device)
-        workers = int(a["workers"]) if a["workers"] is not None else default_workers(self.world)
+        self.workers = workers = int(a["workers"]) if a["workers"] is not None else default_workers(self.world)
         if self.device.type == "cpu":  # cores left to loader workers: spinning OpenMP threads on a busy core stall
             torch.set_num_threads(max(1, cpu_count() // self.world - workers))
         init_seeds(int(a["seed"]) + self.rank, bool(a["deterministic"]))
+
+    def _setup_data(self) -> DatasetInfo:
+        """The dataset (and the training defaults it asks for), the run folder, the train loader and val images."""
+        a, workers = self.args, self.workers
         info = dataset_info(a["data"])
         a["data"] = info.spec
         if self.resume_ckpt is None:
@@ -245,7 +266,7 @@ class Trainer:
             if chosen:
                 a.update(chosen)
                 self.log(f"dataset: {info.root}/dataset.yaml sets {chosen} (pass them explicitly to override)")
-        self.names, nc = info.names, len(info.names)
+        self.names, self.nc = info.names, len(info.names)
         if self.save_dir is None:
             d = [str(run_dir("train", a["project"], a["name"], a["exist_ok"]))] if self.rank == 0 else [None]
             if self.world > 1:  # every rank must use the folder rank 0 picked
@@ -256,9 +277,7 @@ class Trainer:
         self.wdir = self.save_dir / "weights"
         if self.rank == 0:
             self.wdir.mkdir(parents=True, exist_ok=True)
-            from ..metadata import write_atomic
-
-            write_atomic(self.save_dir / "args.yaml", yaml.safe_dump(self._plain_args(), sort_keys=False))
+            write_text(self.save_dir / "args.yaml", yaml.safe_dump(self._plain_args(), sort_keys=False))
             if self.resume_ckpt is None:  # a new run in a reused folder (exist_ok) starts its own results.csv
                 (self.save_dir / "results.csv").unlink(missing_ok=True)
 
@@ -273,12 +292,18 @@ class Trainer:
         if self.rank == 0 and a["val"]:
             self.val_images = EvalImages(info.root, "val", a["imgsz"], names=self.names,
                                          cache="ram" if cache else None)
-        self.workers = workers
+        return info
 
+    def _setup_model(self) -> None:
+        """The model on the device (built after seeding: seed=N always starts from the same weights), its EMA."""
         # channels-last: oneDNN's convolutions, backward above all, run 10-25% faster in it on CPU here
         self.memory_format = torch.channels_last if self.device.type == "cpu" else torch.contiguous_format
-        self.model = self._build_model(nc).to(self.device, memory_format=self.memory_format)
+        self.model = self._build_model(self.nc).to(self.device, memory_format=self.memory_format)
         self.ema = ModelEMA(self.model)
+
+    def _setup_optimizer(self) -> None:
+        """Gradient accumulation, optimizer, lr schedule, warm-up, AMP scaler, and the epoch counters."""
+        a, nc = self.args, self.nc
         nb = len(self.loader)
         self.accumulate = max(round(NBS / a["batch"]), 1)
         iterations = math.ceil(len(self.train_images) / max(a["batch"], NBS)) * a["epochs"]
@@ -298,29 +323,23 @@ class Trainer:
         self.start_epoch, self.best_top1, self.best_epoch, self.last_row = 0, -1.0, -1, {}
         self.final_last = self.final_best = None  # this session's last and best epochs, as finish() writes them
 
-        if self.resume_ckpt is not None:
-            ck = self.resume_ckpt
-            self.optimizer.load_state_dict(ck["optimizer"])
-            self.scheduler.load_state_dict(ck["scheduler"])
-            self.ema.load_state_dict(ck["ema"], ck.get("updates", 0))
-            if self.scaler is not None and ck.get("scaler"):
-                self.scaler.load_state_dict(ck["scaler"])
-            if ck.get("rng"):
-                set_rng_state(ck["rng"])
-            self.start_epoch = int(ck["epoch"]) + 1
-            self.best_top1 = float(ck.get("best_fitness", -1.0))
-            self.best_epoch = int(ck.get("best_epoch", ck["epoch"]))
-            self.last_row = dict(ck.get("train_metrics") or {})
-            if self.rank == 0:
-                self._truncate_csv(self.start_epoch)
-            self.log(f"Resuming {self.save_dir} from epoch {self.start_epoch + 1} of {a['epochs']}")
-        if self.world > 1:
-            self.model = torch.nn.parallel.DistributedDataParallel(
-                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
-        self.log(f"train: {info.root} ({len(self.train_images)} images, {nc} classes), "
-                 f"val: {len(self.val_images) if self.val_images is not None else 'off'}; imgsz={a['imgsz']} "
-                 f"batch={a['batch']} ({self.world} process(es) x {self.batch}) workers={workers} "
-                 f"threads={torch.get_num_threads()} device={self.device}")
+    def _restore(self, ck: dict[str, Any]) -> None:
+        """A resumed run: optimizer, scheduler, EMA, scaler and RNG states, the epoch to start at, the best so far."""
+        a = self.args
+        self.optimizer.load_state_dict(ck["optimizer"])
+        self.scheduler.load_state_dict(ck["scheduler"])
+        self.ema.load_state_dict(ck["ema"], ck.get("updates", 0))
+        if self.scaler is not None and ck.get("scaler"):
+            self.scaler.load_state_dict(ck["scaler"])
+        if ck.get("rng"):
+            set_rng_state(ck["rng"])
+        self.start_epoch = int(ck["epoch"]) + 1
+        self.best_top1 = float(ck.get("best_fitness", -1.0))
+        self.best_epoch = int(ck.get("best_epoch", ck["epoch"]))
+        self.last_row = dict(ck.get("train_metrics") or {})
+        if self.rank == 0:
+            self._truncate_csv(self.start_epoch)
+        self.log(f"Resuming {self.save_dir} from epoch {self.start_epoch + 1} of {a['epochs']}")
 
     # --- the loop -----------------------------------------------------------------------------------------
     def train_epoch(self, epoch: int) -> tuple[float, float, int]:

@@ -110,7 +110,7 @@ class ExportContext:
 
     def onnx_file(self, **overrides: Any) -> Path:
         """An ONNX export of the model in the scratch folder (shared by formats that convert from ONNX)."""
-        from .onnx import write_onnx
+        from ._onnx_file import write_onnx
 
         kw = {"opset": self.opts.opset, "dynamic": self.opts.dynamic, "simplify": self.opts.simplify,
               "batch": self.opts.batch, **overrides}

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .._backends import import_tensorflow
+from .._tf import SIGNATURE, nhwc_preprocess
 from ._context import ExportContext
 
 INPUT_NAME = "images"
@@ -108,7 +109,7 @@ def frozen_function(km: Any, imgsz: int, batch: int | None = None) -> Any:
 
 
 def save_saved_model(km: Any, folder: Path, imgsz: int) -> None:
-    """Write a SavedModel with one `serving_default` signature: {images: NHWC} -> {output0: probabilities}.
+    """Write a SavedModel with one signature (SIGNATURE): {images: NHWC} -> {output0: probabilities}.
 
     A plain tf.Module holding the variables saves in ~1 s; saving the Keras model traces every layer (~9 s).
     """
@@ -117,10 +118,10 @@ def save_saved_model(km: Any, folder: Path, imgsz: int) -> None:
     module = tf.Module()
     module.weights = list(km.variables)
     module.serve = tf.function(lambda images: {OUTPUT_NAME: km(images)}, input_signature=[spec])
-    tf.saved_model.save(module, str(folder), signatures={"serving_default": module.serve})
+    tf.saved_model.save(module, str(folder), signatures={SIGNATURE: module.serve})
 
 
 def mark_nhwc(ctx: ExportContext, **versions: str) -> None:
     """Record in the metadata that the artifact takes NHWC input, and the converter versions."""
-    ctx.metadata["preprocess"] = {**ctx.metadata["preprocess"], "layout": "NHWC"}
+    ctx.metadata["preprocess"] = nhwc_preprocess(ctx.metadata["preprocess"])
     ctx.metadata["versions"] = {**ctx.metadata["versions"], **tf_versions(), **versions}

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from ..runtimes.onnx import INPUT
+
 CALIBRATION_IMAGES = 300
 CALIBRATE_METHOD = "MinMax"
 
@@ -21,7 +23,7 @@ def _batches(images: np.ndarray, batch: int) -> list[np.ndarray]:
     return [images[i:i + batch] for i in range(0, len(images) - batch + 1, batch)] or [images[:batch]]
 
 
-def quantize_qdq(src: Path, dst: Path, images: np.ndarray, *, batch: int = 1, input_name: str = "images",
+def quantize_qdq(src: Path, dst: Path, images: np.ndarray, *, batch: int = 1, input_name: str = INPUT,
                  per_channel: bool = True) -> dict[str, Any]:
     """Write the int8 QDQ model of `src` to `dst`, calibrated on `images` (NCHW float32) fed `batch` at a
     time; returns what was done, for the metadata."""

@@ -5,18 +5,15 @@ from __future__ import annotations
 import difflib
 import importlib.util
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import MissingDependencyError, UnknownFormatError
+from ._context import ExportContext, ExportOptions
 
-if TYPE_CHECKING:
-    from ._context import ExportContext
-
-# Every option an exporter may honour; the facade and CLI accept exactly these.
-OPTIONS = frozenset({"imgsz", "half", "int8", "dynamic", "simplify", "opset", "batch", "workspace", "data",
-                     "fraction", "device", "optimize", "keras", "per_channel", "int8_io", "nms"})
+# Every option an exporter may honour: the fields of ExportOptions (the facade and CLI accept exactly these).
+OPTIONS = frozenset(f.name for f in fields(ExportOptions))
 
 
 @dataclass(frozen=True)
@@ -26,9 +23,9 @@ class ExporterSpec:
     name: registry name (`onnx`). title: display name. suffix: appended to the checkpoint stem, a file suffix
     (`.onnx`) or a folder suffix (`_openvino_model`, is_dir=True). extra: the pip extra that installs it.
     requires: importable modules the exporter needs. options: which OPTIONS it honours.
-    runs_on: platform the *runtime* needs ("any", "cuda", "macos", "edgetpu"), for the bench's status column.
     fix: the install command to name when a required module is missing, where `pip install 'yolocls[extra]'`
-    is not enough (packages that must go in with --no-deps).
+    is not enough (packages that must go in with --no-deps). Where the artifact can *run* is its runtime's
+    answer (`Runtime.unavailable_reason`), not the exporter's.
 
     install_hint: the install command when `pip install 'yolocls[extra]'` is not enough (e.g. another index).
     """
@@ -40,7 +37,6 @@ class ExporterSpec:
     extra: str | None = None
     requires: tuple[str, ...] = ()
     options: frozenset[str] = field(default_factory=frozenset)
-    runs_on: str = "any"
     note: str = ""
     fix: str | None = None
 
@@ -63,7 +59,7 @@ class ExporterSpec:
             raise MissingDependencyError(self.name, mod, self.extra, hint=self.fix or self.install_hint)
 
 
-ExportFn = Callable[["ExportContext"], Path]
+ExportFn = Callable[[ExportContext], Path]
 _EXPORTERS: dict[str, tuple[ExporterSpec, ExportFn]] = {}
 
 
@@ -98,11 +94,10 @@ def get_exporter(name: str) -> tuple[ExporterSpec, ExportFn]:
         raise UnknownFormatError(f"format='{name}' names several formats; export one at a time here, or use "
                                  "yolocls.engine.export_many.export_formats(model, 'all') / yolocls export format=all")
     if key not in _EXPORTERS:
-        from ..formats import ALIASES, EXPORT_FORMATS, REFERENCE_FORMAT
+        from ..formats import ALIASES, REFERENCE_FORMAT
 
-        close = difflib.get_close_matches(key, [*names, *EXPORT_FORMATS, *ALIASES], n=1)
-        hint = (" (planned, not yet registered)" if key in EXPORT_FORMATS else
-                " (the PyTorch checkpoint itself, not an export target)" if key == REFERENCE_FORMAT else
+        close = difflib.get_close_matches(key, [*names, *ALIASES], n=1)
+        hint = (" (the PyTorch checkpoint itself, not an export target)" if key == REFERENCE_FORMAT else
                 f" (did you mean '{close[0]}'?)" if close else "")
         raise UnknownFormatError(f"unknown export format '{name}'{hint}; valid formats: {', '.join(names)}, or 'all'"
                                  f"{_alias_note()}")
@@ -116,15 +111,18 @@ def _alias_note() -> str:
 
 
 def parse_formats(spec: str | list[str] | tuple[str, ...]) -> list[str]:
-    """'onnx,openvino' | 'all' | ['onnx'] -> validated list of names."""
-    items = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
+    """The one reading of a format list (CLI, `export_formats`, the bench): 'onnx,openvino' | 'all' |
+    ['onnx'] -> registered names in the order given, without duplicates; 'all' anywhere means every
+    registered format. A typo or an empty list raises UnknownFormatError (listing the valid names) before
+    anything is exported."""
+    items = [str(s).strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if str(s).strip()]
     if not items:
         raise UnknownFormatError(f"no format given; valid formats: {', '.join(exporter_names())}, or 'all'")
     if any(s.lower() == "all" for s in items):
         return exporter_names()
-    return [get_exporter(s)[0].name for s in items]
+    return list(dict.fromkeys(get_exporter(s)[0].name for s in items))
 
 
 def spec_dict(spec: ExporterSpec) -> dict[str, Any]:
     return {"name": spec.name, "title": spec.title, "suffix": spec.suffix, "extra": spec.extra,
-            "options": sorted(spec.options), "runs_on": spec.runs_on}
+            "options": sorted(spec.options)}

@@ -15,13 +15,12 @@ from pathlib import Path
 
 from .. import metadata as md_io
 from .._backends import paddle_first
+from ..runtimes.coreml import INPUT, METADATA_KEY, OUTPUT
 from ._context import ExportContext
 from ._registry import ExporterSpec, register_exporter
 
 SPEC = ExporterSpec(name="coreml", title="CoreML", suffix=".mlpackage", is_dir=True, extra="coreml",
-                    requires=("coremltools",), options=frozenset({"imgsz", "batch", "half", "int8"}),
-                    runs_on="macos", note="Core ML prediction runs only on macOS")
-INPUT, OUTPUT = "images", "output0"
+                    requires=("coremltools",), options=frozenset({"imgsz", "batch", "half", "int8"}), note="Core ML prediction runs only on macOS")
 MIN_TARGET = "iOS15"  # the first target with ML programs
 
 
@@ -37,7 +36,7 @@ def import_coremltools():
 
 def user_metadata(md: dict) -> dict[str, str]:
     """What goes into the Core ML model's user-defined metadata (string values only)."""
-    return {"yolocls": md_io.dumps(md), "names": json.dumps({str(k): v for k, v in md["names"].items()}),
+    return {METADATA_KEY: md_io.dumps(md), "names": json.dumps({str(k): v for k, v in md["names"].items()}),
             "imgsz": json.dumps(md["imgsz"]), "preprocess": json.dumps(md["preprocess"]), "task": md["task"]}
 
 

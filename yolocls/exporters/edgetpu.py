@@ -20,7 +20,7 @@ from ._registry import ExporterSpec, register_exporter
 
 SPEC = ExporterSpec(
     name="edgetpu", title="Edge TPU", suffix="_edgetpu.tflite", extra="tensorflow",
-    requires=(*_onnx2tf.TF_REQUIRES, "ai_edge_litert"), fix=_onnx2tf.TF_FIX, runs_on="edgetpu",
+    requires=(*_onnx2tf.TF_REQUIRES, "ai_edge_litert"), fix=_onnx2tf.TF_FIX,
     options=frozenset({"imgsz", "data", "fraction", "batch", "simplify", "opset", "device"}),
     note="compiler: edgetpu_compiler (Coral apt repository, x86-64 Linux); runtime: libedgetpu + an Edge TPU",
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import metadata as md_io
+from .._io import write_bytes
 from ..errors import ExportError
 from ..runtimes.engine import TENSORRT_INSTALL, engine_bytes, import_tensorrt, require_cuda
 from ._context import ExportContext
@@ -19,7 +19,7 @@ from ._registry import ExporterSpec, register_exporter
 from ._tensorrt_build import BuildPlan, build_plan, calibration_batches, trt_major
 
 SPEC = ExporterSpec(name="engine", title="TensorRT", suffix=".engine", extra="tensorrt",
-                    requires=("tensorrt", "onnx"), install_hint=TENSORRT_INSTALL, runs_on="cuda",
+                    requires=("tensorrt", "onnx"), install_hint=TENSORRT_INSTALL,
                     options=frozenset({"imgsz", "half", "int8", "dynamic", "simplify", "opset", "batch",
                                        "workspace", "data", "fraction", "device"}),
                     note="unverified on this project's machines (no TensorRT, no GPU)")
@@ -101,5 +101,5 @@ def export(ctx: ExportContext) -> Path:
                         if plan.profile else None,
                         versions={**ctx.metadata["versions"], "tensorrt": trt.__version__, "torch": torch.__version__,
                                   "gpu": torch.cuda.get_device_name(device)})
-    md_io.write_atomic(ctx.path, engine_bytes(ctx.metadata, serialized))
+    write_bytes(ctx.path, engine_bytes(ctx.metadata, serialized))
     return ctx.path

@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from .. import _io
 from .. import metadata as md_io
 from ..runtimes.executorch import PROGRAM_FILE, SUFFIX
 from ._context import ExportContext
@@ -69,7 +70,7 @@ def export(ctx: ExportContext) -> Path:
         else:
             program = torch.export.export(ctx.model, (example,))
         lowered = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()]).to_executorch()
-    md_io.write_atomic(ctx.path / PROGRAM_FILE, lowered.buffer)
+    _io.write_bytes(ctx.path / PROGRAM_FILE, lowered.buffer)
     ctx.metadata.update(precision=ctx.opts.precision, dynamic=False, versions=versions)
     md_io.write_metadata_file(ctx.path, ctx.metadata)
     return ctx.path

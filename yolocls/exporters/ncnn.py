@@ -13,12 +13,12 @@ from pathlib import Path
 
 from .. import metadata as md_io
 from ..errors import ExportError
+from ..runtimes.ncnn import BIN_FILE, PARAM_FILE
 from ._context import ExportContext
 from ._registry import ExporterSpec, register_exporter
 
 SPEC = ExporterSpec(name="ncnn", title="ncnn", suffix="_ncnn_model", is_dir=True, extra="ncnn",
                     requires=("ncnn", "pnnx"), options=frozenset({"imgsz", "half"}))
-PARAM_FILE, BIN_FILE = "model.ncnn.param", "model.ncnn.bin"
 PNNX_TIMEOUT_S = 600
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import metadata as md_io
 from ..errors import MissingDependencyError
+from ..runtimes.openvino import RT_INFO_PATH
 from ._context import ExportContext
 from ._registry import ExporterSpec, register_exporter
 
@@ -20,7 +21,6 @@ SPEC = ExporterSpec(
     requires=("openvino", "onnx"),
     options=frozenset({"imgsz", "half", "int8", "dynamic", "batch", "data", "fraction", "device"}),
 )
-RT_INFO_PATH = ["yolocls", "metadata"]  # where the metadata JSON lives inside the IR
 INT8_PRESET = "MIXED"  # symmetric weights, asymmetric activations: the accurate preset for SiLU nets
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from .. import metadata as md_io
 from .._backends import import_tensorflow
+from .._io import write_bytes
+from ..runtimes.pb import METADATA_NODE
 from . import _onnx2tf
 from ._context import ExportContext
 from ._registry import ExporterSpec, register_exporter
@@ -19,7 +21,6 @@ SPEC = ExporterSpec(
     name="pb", title="TensorFlow GraphDef", suffix=".pb", extra="tensorflow", requires=_onnx2tf.TF_REQUIRES,
     fix=_onnx2tf.TF_FIX, options=frozenset({"imgsz", "batch", "simplify", "opset", "device"}),
 )
-METADATA_NODE = "yolocls_metadata"
 
 
 @register_exporter(SPEC)
@@ -32,5 +33,5 @@ def export(ctx: ExportContext) -> Path:
     node = graph_def.node.add(name=METADATA_NODE, op="Const")
     node.attr["dtype"].type = tf.string.as_datatype_enum
     node.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(md_io.dumps(ctx.metadata)))
-    md_io.write_atomic(ctx.path, graph_def.SerializeToString())
+    write_bytes(ctx.path, graph_def.SerializeToString())
     return ctx.path

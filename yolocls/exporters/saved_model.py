@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import metadata as md_io
+from .._tf import SIGNATURE
 from . import _onnx2tf
 from ._context import ExportContext
 from ._registry import ExporterSpec, register_exporter
@@ -28,7 +29,7 @@ def export(ctx: ExportContext) -> Path:
     if ctx.opts.keras:
         km.save(str(ctx.path / KERAS_FILE))
     _onnx2tf.mark_nhwc(ctx)
-    ctx.metadata["signature"] = {"name": "serving_default", "input": _onnx2tf.INPUT_NAME,
+    ctx.metadata["signature"] = {"name": SIGNATURE, "input": _onnx2tf.INPUT_NAME,
                                  "output": _onnx2tf.OUTPUT_NAME}
     if ctx.opts.keras:
         ctx.metadata["keras_model"] = KERAS_FILE

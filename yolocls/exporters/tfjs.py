@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .. import metadata as md_io
 from .._backends import import_tensorflow
+from .._tf import SIGNATURE
 from . import _onnx2tf
 from ._context import ExportContext
 from ._registry import ExporterSpec, register_exporter
@@ -50,7 +51,7 @@ def export(ctx: ExportContext) -> Path:
     _onnx2tf.save_saved_model(_onnx2tf.keras_model(ctx), saved, ctx.imgsz)
     dtype_map = {"float16": "*"} if ctx.opts.half else {"uint8": "*"} if ctx.opts.int8 else None
     with contextlib.redirect_stdout(io.StringIO()):  # one line per int64 weight it narrows to int32
-        conv.convert_tf_saved_model(str(saved), str(ctx.path), signature_def="serving_default",
+        conv.convert_tf_saved_model(str(saved), str(ctx.path), signature_def=SIGNATURE,
                                     saved_model_tags="serve", quantization_dtype_map=dtype_map)
     _onnx2tf.mark_nhwc(ctx, tensorflowjs=sys.modules["tensorflowjs"].__version__)
     ctx.metadata["signature"] = {"input": _onnx2tf.INPUT_NAME, "output": _onnx2tf.OUTPUT_NAME}

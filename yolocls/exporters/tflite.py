@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import metadata as md_io
 from .._backends import import_tensorflow
+from .._io import write_with
 from ..runtimes.tflite import METADATA_FILE
 from . import _onnx2tf
 from ._context import ExportContext
@@ -62,13 +63,14 @@ def convert(ctx: ExportContext, *, int8: bool, half: bool = False, int8_io: bool
 
 
 def write_tflite(path: Path, flatbuffer: bytes, metadata: dict[str, Any]) -> Path:
-    """Write the model atomically, then append the metadata as a zip (the interpreter ignores trailing bytes)."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(flatbuffer)
-    with zipfile.ZipFile(tmp, "a", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(METADATA_FILE, md_io.dumps(metadata))
-    tmp.replace(path)
-    return path
+    """Write the model with the metadata appended as a zip (the interpreter ignores trailing bytes), atomically."""
+
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(flatbuffer)
+        with zipfile.ZipFile(tmp, "a", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(METADATA_FILE, md_io.dumps(metadata))
+
+    return write_with(path, write)
 
 
 @register_exporter(SPEC)

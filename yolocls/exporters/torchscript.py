@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from .. import metadata as md_io
+from ..runtimes.torchscript import METADATA_FILE
 from ._context import ExportContext
 from ._registry import ExporterSpec, register_exporter
 
 SPEC = ExporterSpec(name="torchscript", title="TorchScript", suffix=".torchscript", extra=None,
                     requires=("torch",), options=frozenset({"imgsz", "batch", "optimize", "device", "half"}))
-EXTRA_FILE = "metadata.json"
 
 
 def optimize_for_mobile(ts: Any) -> tuple[Any, str]:
@@ -53,7 +53,7 @@ def export(ctx: ExportContext) -> Path:
         if ctx.opts.optimize:
             ts, how = optimize_for_mobile(ts)
             ctx.metadata["mobile"] = {"optimizer": how, "lite_interpreter": True}
-            ts._save_for_lite_interpreter(str(ctx.path), _extra_files={EXTRA_FILE: md_io.dumps(ctx.metadata)})
+            ts._save_for_lite_interpreter(str(ctx.path), _extra_files={METADATA_FILE: md_io.dumps(ctx.metadata)})
         else:
-            ts.save(str(ctx.path), _extra_files={EXTRA_FILE: md_io.dumps(ctx.metadata)})
+            ts.save(str(ctx.path), _extra_files={METADATA_FILE: md_io.dumps(ctx.metadata)})
     return ctx.path

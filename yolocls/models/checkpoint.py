@@ -1,4 +1,4 @@
-"""Safe `.pt` checkpoints: only tensors, numbers, strings, lists and dicts, loaded with weights_only=True.
+"""Safe `.pt` checkpoints: only tensors, numbers, strings, lists and dicts (read back by `load.load_checkpoint`).
 
 A checkpoint dict holds: `model` (state dict, fp32), `yaml` (the model config dict), `names` ({index: name}),
 `imgsz`, `train_args`, `epoch`, `best_fitness`, `date`, `version`, and while training `optimizer`,
@@ -10,18 +10,15 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import pickle
-import tempfile
 import uuid
-import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from .. import __version__
-from ..errors import CheckpointError
+from .._io import write_bytes
+from .._version import __version__
 from .classify import ClassificationModel
 
 FORMAT_TAG = "yolocls-checkpoint-v1"
@@ -30,7 +27,7 @@ FORMAT_TAG = "yolocls-checkpoint-v1"
 def save_checkpoint(ckpt: dict[str, Any], path: str | Path, *more: str | Path) -> Path:
     """Write `ckpt` atomically to `path`, then to each of `more` in order; returns `path`.
 
-    Each file appears whole or not at all: a temp file in the same folder, fsync, then a rename over the target.
+    Each file appears whole or not at all (`yolocls._io`: a temp file beside it, fsync, then a rename).
     The checkpoint is serialised once; `more` files get a hard link to the first file's data where the file
     system allows (a later save renames a new file over a name, so linked names never change together), else
     a copy of the bytes.
@@ -44,16 +41,7 @@ def save_checkpoint(ckpt: dict[str, Any], path: str | Path, *more: str | Path) -
         target.parent.mkdir(parents=True, exist_ok=True)
         if target != first and _link_atomic(first, target):
             continue
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(buf.getbuffer())
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_bytes(target, buf.getbuffer(), sync=True)
     return first
 
 
@@ -67,55 +55,6 @@ def _link_atomic(src: Path, target: Path) -> bool:
     except OSError:
         tmp.unlink(missing_ok=True)
         return False
-
-
-def is_ultralytics_checkpoint(path: str | Path) -> bool:
-    """True when the pickle inside `path` names Ultralytics classes (a whole pickled Ultralytics model).
-
-    Only the globals the pickle names count (read with pickletools, nothing runs): the word in a string, such as
-    a data path or the provenance of an imported checkpoint, does not make a file an Ultralytics checkpoint.
-    """
-    from .safe_unpickle import pickle_globals
-
-    try:
-        with zipfile.ZipFile(path) as z:
-            pkl = next((n for n in z.namelist() if n.endswith("data.pkl")), None)
-            data = z.read(pkl) if pkl is not None else b""
-            return b"ultralytics" in data and any(g.startswith("ultralytics.") for g in pickle_globals(data))
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return False
-
-
-def load_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Load a yolocls checkpoint with `torch.load(weights_only=True)`; never unpickles arbitrary objects.
-
-    Ultralytics checkpoints are converted on the fly by `yolocls.models.ultralytics` when it is available.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint '{path}' does not exist; check the path, or train one with "
-                              f"'yolocls train data=digits model=yolov8n-cls.yaml'")
-    if path.stat().st_size == 0:
-        raise CheckpointError(f"checkpoint '{path}' is empty (0 bytes); re-save or re-download it")
-    if is_ultralytics_checkpoint(path):
-        try:
-            from .ultralytics import convert_ultralytics_checkpoint
-        except ImportError:  # the importer lands separately
-            raise CheckpointError(f"'{path}' is an Ultralytics checkpoint, which this yolocls cannot import yet") from None
-        return convert_ultralytics_checkpoint(path)
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as e:
-        raise CheckpointError(
-            f"refused to load '{path}': its pickle names objects beyond tensors and plain data, so loading it "
-            f"could run code ({str(e).splitlines()[0][:200]}). Only yolocls checkpoints (and Ultralytics ones, "
-            f"through the restricted importer) are accepted") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as e:
-        raise CheckpointError(f"'{path}' is not a readable checkpoint (truncated or another file type?): {e}") from None
-    if not isinstance(ckpt, dict) or "model" not in ckpt or "yaml" not in ckpt:
-        raise CheckpointError(f"'{path}' is a PyTorch file but not a yolocls checkpoint (no 'model'/'yaml' keys); "
-                              f"to reuse its weights use YOLO('yolov8n-cls.yaml').load('{path}')")
-    return ckpt
 
 
 def model_from_checkpoint(ckpt: dict[str, Any], use_ema: bool = True) -> ClassificationModel:

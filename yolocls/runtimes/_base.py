@@ -5,26 +5,40 @@ Never imports torch (except the pt/torchscript backends), so deployed artifacts 
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from types import ModuleType
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import MissingDependencyError, ShapeError
 
 
 class Runtime:
     """Base class of every format runtime.
 
-    Subclasses set `name`, `suffixes` (file suffixes like `.onnx`, or folder suffixes like `_openvino_model`),
-    `extra`, and implement `load()` (set `self.metadata`) and `forward(x)`. `forward` receives exactly the
-    batch the artifact accepts, always NCHW float32 in [0, 1]; a runtime whose graph takes NHWC transposes
-    inside `forward`. `predict` validates shapes and splits a batch across a static-batch artifact.
+    Subclasses set `name`, `suffixes` (file suffixes like `.onnx`, or folder suffixes like `_openvino_model`;
+    `folder = True` when only a folder matches), `extra`, and implement `load()` (set `self.metadata`; import
+    the backend with `self.require`) and `forward(x)`. `forward` receives exactly the batch the artifact
+    accepts, always NCHW float32 in [0, 1]; a runtime whose graph takes NHWC transposes inside `forward`.
+    `predict` validates shapes and splits a batch across a static-batch artifact. A runtime that needs more
+    than its pip extra (a GPU, macOS, a device) overrides `unavailable_reason` and sets `runs_on`.
     """
 
     name: ClassVar[str] = ""
     suffixes: ClassVar[tuple[str, ...]] = ()
     extra: ClassVar[str | None] = None
+    folder: ClassVar[bool] = False
+    runs_on: ClassVar[str] = "any"  # a label for help texts ("cuda", "macos", "edgetpu"); unavailable_reason decides
+
+    @classmethod
+    def unavailable_reason(cls, device: str = "cpu") -> str | None:
+        """Why this machine cannot run this format's artifacts on `device` (no CUDA GPU, not macOS, no Edge
+        TPU...), or None when it can. The bench, the CLI and the parity tests ask this. What the format's pip
+        extra installs is not a reason here (loading raises MissingDependencyError with the install command);
+        platform-bound software such as TensorRT or libedgetpu is."""
+        return None
 
     def __init__(self, path: str | Path, device: str = "cpu", **options: Any):
         self.path = Path(path)
@@ -41,11 +55,19 @@ class Runtime:
         raise NotImplementedError
 
     # --- shared ---------------------------------------------------------------------------------------------
+    def require(self, module: str, package: str | None = None) -> ModuleType:
+        """`import module` (the backend), or the MissingDependencyError naming this format, the package to
+        install (`package`, default the module's name) and this format's pip extra."""
+        try:
+            return importlib.import_module(module)
+        except ImportError:
+            raise MissingDependencyError(self.name, package or module, self.extra) from None
+
     @classmethod
     def matches(cls, path: Path) -> bool:
         """True when `path` looks like this runtime's artifact (by suffix; folders by name suffix)."""
         name = path.name.rstrip("/")
-        return any(name.endswith(s) for s in cls.suffixes)
+        return any(name.endswith(s) for s in cls.suffixes) and (not cls.folder or path.is_dir())
 
     @property
     def names(self) -> dict[int, str]:

@@ -38,6 +38,25 @@ def get_runtime(name: str) -> type[Runtime]:
     return _RUNTIMES[name]
 
 
+def unavailable_reason(fmt: str, device: str = "cpu") -> str | None:
+    """Why this machine cannot run `fmt`'s artifacts on `device`: its runtime's own answer (None when it can;
+    also None when no runtime is registered for `fmt`, which loading then reports)."""
+    from ..formats import canonical
+
+    runtime_names()
+    cls = _RUNTIMES.get(canonical(fmt))
+    return cls.unavailable_reason(device) if cls is not None else None
+
+
+def runs_on(fmt: str) -> str:
+    """The platform label of `fmt`'s runtime for help texts: any, cuda, macos, edgetpu..."""
+    from ..formats import canonical
+
+    runtime_names()
+    cls = _RUNTIMES.get(canonical(fmt))
+    return cls.runs_on if cls is not None else "any"
+
+
 def detect_format(path: str | Path) -> str:
     """The format name of an artifact, from its suffix or folder layout."""
     p = Path(path)

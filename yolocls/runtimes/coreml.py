@@ -7,11 +7,13 @@ import sys
 import numpy as np
 
 from .. import metadata as md_io
-from ..errors import MissingDependencyError, PlatformNotSupportedError
+from ..errors import MetadataError, PlatformNotSupportedError
 from ._base import Runtime
 from ._registry import register_runtime
 
+# The package's layout: tensor names, and the user-defined metadata key holding the whole metadata as JSON.
 INPUT, OUTPUT = "images", "output0"
+METADATA_KEY = "yolocls"
 
 
 def _shape(feature) -> list[int]:
@@ -25,25 +27,26 @@ class CoreMLRuntime(Runtime):
     name = "coreml"
     suffixes = (".mlpackage",)
     extra = "coreml"
+    runs_on = "macos"
+
+    @classmethod
+    def unavailable_reason(cls, device: str = "cpu") -> str | None:
+        return None if sys.platform == "darwin" else f"Core ML prediction runs only on macOS (this is {sys.platform})"
 
     def load(self) -> None:
         from .._backends import paddle_first
 
         paddle_first()  # coremltools imports TensorFlow, which must come after paddle
-        try:
-            import coremltools as ct
-        except ImportError:
-            raise MissingDependencyError("coreml", "coremltools", "coreml") from None
-        self.ct = ct
-        self.on_macos = sys.platform == "darwin"
+        self.ct = ct = self.require("coremltools")
+        self.on_macos = self.unavailable_reason(self.device) is None
         units = getattr(ct.ComputeUnit, str(self.options.get("compute_units", "all")).upper())
         # Off macOS there is no Core ML framework to compile the model with: read the spec only.
         self.model = ct.models.MLModel(str(self.path), compute_units=units, skip_model_load=not self.on_macos)
         spec = self.model.get_spec()
         user = dict(spec.description.metadata.userDefined)
-        if "yolocls" not in user:
-            raise ValueError(f"'{self.path}' has no yolocls user metadata; re-export it with yolocls")
-        self.metadata = md_io.loads(user["yolocls"])
+        if METADATA_KEY not in user:
+            raise MetadataError(f"'{self.path}' has no yolocls user metadata; re-export it with yolocls")
+        self.metadata = md_io.loads(user[METADATA_KEY])
         self.check_io(spec)
 
     def check_io(self, spec) -> None:
@@ -56,7 +59,7 @@ class CoreMLRuntime(Runtime):
         if [f.name for f in outs] != [OUTPUT] or _shape(outs[0]) not in ([], [b, nc]):
             problems.append(f"output {[(f.name, _shape(f)) for f in outs]} (expected [('{OUTPUT}', {[b, nc]})])")
         if problems:
-            raise ValueError(f"'{self.path}' does not match its metadata: {'; '.join(problems)}")
+            raise MetadataError(f"'{self.path}' does not match its metadata: {'; '.join(problems)}")
 
     @property
     def input_shape(self) -> list[int]:
@@ -67,6 +70,6 @@ class CoreMLRuntime(Runtime):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         if not self.on_macos:
-            raise PlatformNotSupportedError("coreml", f"Core ML prediction runs only on macOS (this is {sys.platform})")
+            raise PlatformNotSupportedError(self.name, self.unavailable_reason(self.device))
         return np.asarray(self.model.predict({INPUT: x})[OUTPUT], dtype=np.float32)
 

@@ -9,6 +9,7 @@ serialized engine.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .. import metadata as md_io
-from ..errors import MissingDependencyError, PlatformNotSupportedError, ShapeError
+from ..errors import MetadataError, MissingDependencyError, PlatformNotSupportedError, ShapeError
 from ._base import Runtime
 from ._registry import register_runtime
 
@@ -41,8 +42,8 @@ def split_engine_bytes(data: bytes, path: str | Path = "engine") -> tuple[dict[s
             raise ValueError(n)
         md = md_io.loads(data[HEADER_BYTES:HEADER_BYTES + n].decode())
     except (ValueError, UnicodeDecodeError):
-        raise ValueError(f"'{path}' has no yolocls metadata header (a bare TensorRT engine, e.g. from trtexec?); "
-                         f"export it with: yolocls export model=best.pt format=engine") from None
+        raise MetadataError(f"'{path}' has no yolocls metadata header (a bare TensorRT engine, e.g. from trtexec?); "
+                            f"export it with: yolocls export model=best.pt format=engine") from None
     return md, data[HEADER_BYTES + n:]
 
 
@@ -84,9 +85,26 @@ def check_batch(n: int, max_batch: int, path: str | Path = "engine") -> None:
 
 @register_runtime
 class TensorRTRuntime(Runtime):
+    """`device` picks the GPU (`cuda:N` or `N`; any other value means GPU 0: an engine runs only on a GPU)."""
+
     name = "engine"
     suffixes = (".engine",)
     extra = "tensorrt"
+    runs_on = "cuda"
+
+    @classmethod
+    def unavailable_reason(cls, device: str = "cpu") -> str | None:
+        """TensorRT comes only from NVIDIA's index and runs only on their GPUs; an engine runs on a GPU whatever
+        `device` says (see cuda_index)."""
+        if importlib.util.find_spec("tensorrt") is None:
+            return f"TensorRT is not installed ({TENSORRT_INSTALL})"
+        try:
+            require_cuda(device)
+        except PlatformNotSupportedError as e:
+            return e.reason
+        except MissingDependencyError as e:
+            return str(e)
+        return None
 
     def load(self) -> None:
         self.metadata, plan = read_engine_file(self.path)

@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 
 from .. import metadata as md_io
-from ..errors import ConfigError, MissingDependencyError
+from ..errors import ConfigError
 from ._base import Runtime
 from ._registry import register_runtime
+from .onnx import INPUT, OUTPUT  # the converted ONNX graph keeps its tensor names
 
 # The artifact's layout, shared with the exporter.
 SUFFIX = ".mnn"
-INPUT_NAME, OUTPUT_NAME = "images", "output0"
 PRECISIONS = ("normal", "high", "low")  # MNN's compute precision; normal and high are fp32 on CPU
 
 
@@ -43,18 +43,14 @@ class MNNRuntime(Runtime):
     extra = "mnn"
 
     def load(self) -> None:
-        try:
-            import MNN
-        except ImportError:
-            raise MissingDependencyError(self.name, "MNN", self.extra) from None
-        self.mnn = MNN
+        self.mnn = MNN = self.require("MNN")
         precision = str(self.options.get("precision") or "normal").lower()
         if precision not in PRECISIONS:
             raise ConfigError(f"mnn precision='{precision}' is not valid; use one of {', '.join(PRECISIONS)}")
         threads = int(self.options.get("threads") or os.cpu_count() or 1)
         config = {"backend": "CPU", "numThread": threads, "precision": precision}
         manager = MNN.nn.create_runtime_manager((config,))
-        self.net = MNN.nn.load_module_from_file(str(self.path), [INPUT_NAME], [OUTPUT_NAME],
+        self.net = MNN.nn.load_module_from_file(str(self.path), [INPUT], [OUTPUT],
                                                 runtime_manager=manager, rearrange=True)
         if self.net is None:
             raise ValueError(f"MNN could not read '{self.path}' (corrupt, or written by a newer MNN)")

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from .. import metadata as md_io
-from ..errors import MissingDependencyError
 from ._base import Runtime
 from ._registry import register_runtime
 
-PARAM_FILE, BIN_FILE = "model.ncnn.param", "model.ncnn.bin"
+PARAM_FILE, BIN_FILE = "model.ncnn.param", "model.ncnn.bin"  # beside metadata.yaml in the folder
 
 
 @register_runtime
@@ -22,17 +19,10 @@ class NcnnRuntime(Runtime):
     name = "ncnn"
     suffixes = ("_ncnn_model",)
     extra = "ncnn"
-
-    @classmethod
-    def matches(cls, path: Path) -> bool:
-        return super().matches(path) and path.is_dir()
+    folder = True
 
     def load(self) -> None:
-        try:
-            import ncnn
-        except ImportError:
-            raise MissingDependencyError("ncnn", "ncnn", "ncnn") from None
-        self.ncnn = ncnn
+        self.ncnn = ncnn = self.require("ncnn")
         for name in (PARAM_FILE, BIN_FILE):
             if not (self.path / name).is_file():
                 raise FileNotFoundError(f"'{self.path / name}' is missing; re-export with: yolocls export "

@@ -7,10 +7,14 @@ import ast
 import numpy as np
 
 from .. import metadata as md_io
-from ..errors import ConfigError, MissingDependencyError
+from ..errors import ConfigError, MetadataError
 from ._base import Runtime
 from ._registry import register_runtime
 
+# The artifact's layout (written by yolocls.exporters._onnx_file): tensor names, and the metadata_props key that
+# holds the whole metadata as JSON (Ultralytics-style `names`/`imgsz` keys sit beside it for other tools).
+INPUT, OUTPUT = "images", "output0"
+METADATA_KEY = "yolocls"
 GRAPH_OPTIMIZATION = {"disable": "ORT_DISABLE_ALL", "basic": "ORT_ENABLE_BASIC",
                       "extended": "ORT_ENABLE_EXTENDED", "all": "ORT_ENABLE_ALL"}
 
@@ -25,11 +29,7 @@ class OnnxRuntime(Runtime):
     extra = "onnx"
 
     def load(self) -> None:
-        try:
-            import onnxruntime as ort
-        except ImportError:
-            raise MissingDependencyError("onnx", "onnxruntime", "onnx") from None
-        self.ort = ort
+        self.ort = ort = self.require("onnxruntime")
         so = ort.SessionOptions()
         if self.options.get("threads"):
             so.intra_op_num_threads = int(self.options["threads"])
@@ -49,16 +49,16 @@ class OnnxRuntime(Runtime):
         self.metadata = self._read_metadata(self.session.get_modelmeta().custom_metadata_map, inp.shape)
 
     def _read_metadata(self, props: dict[str, str], shape: list) -> dict:
-        if "yolocls" in props:
-            return md_io.loads(props["yolocls"])
+        if METADATA_KEY in props:
+            return md_io.loads(props[METADATA_KEY])
         if "names" in props and "imgsz" in props:  # an Ultralytics export: same preprocessing, fewer keys
             dynamic = not all(isinstance(d, int) for d in shape)
             return md_io.build_metadata(names=ast.literal_eval(props["names"]),
                                         imgsz=ast.literal_eval(props["imgsz"]), fmt="onnx",
                                         batch=1 if dynamic else int(shape[0]), dynamic=dynamic,
                                         precision="fp16" if self.input_dtype == np.float16 else "fp32")
-        raise ValueError(f"'{self.path}' has no yolocls metadata (metadata_props['yolocls']); re-export it with "
-                         "yolocls, which records the class names, imgsz and preprocessing")
+        raise MetadataError(f"'{self.path}' has no yolocls metadata (metadata_props['{METADATA_KEY}']); re-export it "
+                            "with yolocls, which records the class names, imgsz and preprocessing")
 
     def version(self) -> str:
         return self.ort.__version__

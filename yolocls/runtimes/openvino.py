@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 
 from .. import metadata as md_io
-from ..errors import ConfigError, MissingDependencyError, PlatformNotSupportedError
+from ..errors import ConfigError, MetadataError, PlatformNotSupportedError
 from ._base import Runtime
 from ._registry import register_runtime
 
 _OV_TYPES = {"fp32": "f32", "fp16": "f16", "bf16": "bf16"}
 _NAMES = {v: k for k, v in _OV_TYPES.items()}
 _COARSENESS = {"fp32": 0, "fp16": 1, "bf16": 2, "int8": 3}  # bf16 keeps 8 mantissa bits, fp16 11
-RT_INFO_PATH = ["yolocls", "metadata"]
+RT_INFO_PATH = ["yolocls", "metadata"]  # where the metadata JSON lives inside the IR (beside it: metadata.yaml)
 
 
 @register_runtime
@@ -33,11 +33,7 @@ class OpenVINORuntime(Runtime):
     extra = "openvino"
 
     def load(self) -> None:
-        try:
-            import openvino as ov
-        except ImportError:
-            raise MissingDependencyError("openvino", "openvino", "openvino") from None
-        self.ov = ov
+        self.ov = ov = self.require("openvino")
         folder, xml = self._files()
         core = ov.Core()
         model = core.read_model(str(xml))
@@ -46,7 +42,8 @@ class OpenVINORuntime(Runtime):
         elif model.has_rt_info(RT_INFO_PATH):
             self.metadata = md_io.loads(model.get_rt_info(RT_INFO_PATH).astype(str))
         else:
-            raise ValueError(f"'{folder}' has no yolocls metadata (metadata.yaml or rt_info); re-export it with yolocls")
+            raise MetadataError(f"'{folder}' has no yolocls metadata (metadata.yaml or rt_info); re-export it with "
+                                "yolocls")
         device = self._ov_device(core)
         config = {"INFERENCE_PRECISION_HINT": self._requested_compute(core, device),
                   "PERFORMANCE_HINT": str(self.options.get("hint", "LATENCY")).upper()}

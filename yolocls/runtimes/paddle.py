@@ -51,10 +51,7 @@ class PaddleRuntime(Runtime):
     name = "paddle"
     suffixes = ("_paddle_model",)
     extra = "paddle"
-
-    @classmethod
-    def matches(cls, path: Path) -> bool:
-        return super().matches(path) and path.is_dir()
+    folder = True
 
     def load(self) -> None:
         paddle = import_paddle()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import metadata as md_io
+from .._tf import load_tensorflow, to_layout
+from ..errors import MetadataError
 from ._base import Runtime
 from ._registry import register_runtime
-from .saved_model import load_tensorflow, to_layout
 
-METADATA_NODE = "yolocls_metadata"
+METADATA_NODE = "yolocls_metadata"  # an unconnected string constant holding the metadata (the artifact's layout)
 
 
 @register_runtime
@@ -24,8 +25,8 @@ class GraphDefRuntime(Runtime):
         graph_def.ParseFromString(self.path.read_bytes())
         node = next((n for n in graph_def.node if n.name == METADATA_NODE), None)
         if node is None:
-            raise ValueError(f"'{self.path}' has no yolocls metadata (no '{METADATA_NODE}' constant); "
-                             "re-export it with yolocls")
+            raise MetadataError(f"'{self.path}' has no yolocls metadata (no '{METADATA_NODE}' constant); "
+                                "re-export it with yolocls")
         self.metadata = md_io.loads(tf.make_ndarray(node.attr["value"].tensor).item())
         io_names = self.metadata["graph"]
         wrapped = tf.compat.v1.wrap_function(lambda: tf.compat.v1.import_graph_def(graph_def, name=""), [])

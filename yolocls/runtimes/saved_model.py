@@ -5,25 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import metadata as md_io
-from .._backends import import_tensorflow
-from ..errors import MissingDependencyError
+from .._tf import SIGNATURE, load_tensorflow, to_layout
 from ._base import Runtime
 from ._registry import register_runtime
-
-
-def load_tensorflow(fmt: str):
-    """TensorFlow (imported after paddle, see yolocls._backends), or a MissingDependencyError for `fmt`."""
-    try:
-        return import_tensorflow()
-    except ImportError:
-        raise MissingDependencyError(fmt, "tensorflow", "tensorflow") from None
-
-
-def to_layout(x: np.ndarray, metadata: dict) -> np.ndarray:
-    """NCHW (the runtime contract) -> the layout the artifact's metadata says its graph takes."""
-    if (metadata.get("preprocess") or {}).get("layout", "NCHW") == "NHWC":
-        return np.ascontiguousarray(x.transpose(0, 2, 3, 1))
-    return x
 
 
 @register_runtime
@@ -36,7 +20,7 @@ class SavedModelRuntime(Runtime):
         self.metadata = md_io.read_metadata_file(self.path)
         self.tf = load_tensorflow(self.name)
         sig = self.metadata.get("signature") or {}
-        self.fn = self.tf.saved_model.load(str(self.path)).signatures[sig.get("name", "serving_default")]
+        self.fn = self.tf.saved_model.load(str(self.path)).signatures[sig.get("name", SIGNATURE)]
         self.input_name = sig.get("input") or next(iter(self.fn.structured_input_signature[1]))
         self.output_name = sig.get("output") or next(iter(self.fn.structured_outputs))
 

@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from .. import metadata as md_io
+from .._tf import to_layout
 from ..errors import MissingDependencyError
 from . import tfjs_setup
 from ._base import Runtime
 from ._registry import register_runtime
-from .saved_model import to_layout
 
 RUNNER = Path(__file__).with_name("tfjs_runner.js")
 

@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 
 from .. import metadata as md_io
-from ..errors import MissingDependencyError
+from .._tf import to_layout
+from ..errors import MetadataError
 from ._base import Runtime
 from ._registry import register_runtime
-from .saved_model import to_layout
 
 METADATA_FILE = "metadata.json"  # the associated file (a zip appended to the flatbuffer) holding the metadata
 
@@ -29,8 +29,8 @@ def read_metadata(path: Path) -> dict[str, Any]:
         with zipfile.ZipFile(path) as zf:
             return md_io.loads(zf.read(METADATA_FILE))
     except (zipfile.BadZipFile, KeyError):
-        raise ValueError(f"'{path}' has no yolocls metadata (no {METADATA_FILE} associated file); "
-                         "re-export it with yolocls") from None
+        raise MetadataError(f"'{path}' has no yolocls metadata (no {METADATA_FILE} associated file); "
+                            "re-export it with yolocls") from None
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -49,11 +49,7 @@ class TFLiteRuntime(Runtime):
 
     def load(self) -> None:
         self.metadata = read_metadata(self.path)
-        try:
-            from ai_edge_litert import interpreter as litert
-        except ImportError:
-            raise MissingDependencyError(self.name, "ai-edge-litert", "tensorflow") from None
-        self.litert = litert
+        self.litert = litert = self.require("ai_edge_litert.interpreter", "ai-edge-litert")
         threads = int(self.options.get("threads") or os.cpu_count() or 1)
         self.interpreter = litert.Interpreter(model_path=str(self.path), num_threads=threads,
                                               experimental_delegates=self.delegates() or None)

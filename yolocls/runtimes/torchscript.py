@@ -7,9 +7,11 @@ import warnings
 import numpy as np
 
 from .. import metadata as md_io
+from ..errors import MetadataError
 from ._base import Runtime
 from ._registry import register_runtime
 
+METADATA_FILE = "metadata.json"  # the module's extra file holding the yolocls metadata (the artifact's layout)
 
 @register_runtime
 class TorchScriptRuntime(Runtime):
@@ -20,15 +22,15 @@ class TorchScriptRuntime(Runtime):
         import torch
 
         self.torch = torch
-        extra = {"metadata.json": ""}
+        extra = {METADATA_FILE: ""}
         dev = f"cuda:{self.device}" if self.device.isdigit() else self.device
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit is deprecated for torch.export
             self.module = torch.jit.load(str(self.path), map_location=dev, _extra_files=extra).eval()
         self.dev = dev
-        if not extra["metadata.json"]:
-            raise ValueError(f"'{self.path}' has no yolocls metadata extra file; re-export it with yolocls")
-        self.metadata = md_io.loads(extra["metadata.json"])
+        if not extra[METADATA_FILE]:
+            raise MetadataError(f"'{self.path}' has no yolocls metadata extra file; re-export it with yolocls")
+        self.metadata = md_io.loads(extra[METADATA_FILE])
         self.dtype = torch.float16 if self.metadata.get("precision") == "fp16" else torch.float32
 
     def version(self) -> str:

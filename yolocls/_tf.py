@@ -1,0 +1,36 @@
+"""What the TensorFlow-family formats (saved_model, pb, tflite, edgetpu, tfjs) share on both sides: importing
+TensorFlow (after paddle, see `_backends`), and the NHWC input layout their graphs take, which the exporters
+record in the metadata and the runtimes read back."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from ._backends import import_tensorflow
+from .errors import MissingDependencyError
+
+NHWC = "NHWC"
+SIGNATURE = "serving_default"  # the one signature of the SavedModels written (saved_model, and tfjs's source)
+
+
+def load_tensorflow(fmt: str) -> ModuleType:
+    """TensorFlow, or a MissingDependencyError for `fmt`."""
+    try:
+        return import_tensorflow()
+    except ImportError:
+        raise MissingDependencyError(fmt, "tensorflow", "tensorflow") from None
+
+
+def nhwc_preprocess(preprocess: dict[str, Any]) -> dict[str, Any]:
+    """The metadata's preprocessing record for a graph that takes NHWC input."""
+    return {**preprocess, "layout": NHWC}
+
+
+def to_layout(x: np.ndarray, metadata: dict[str, Any]) -> np.ndarray:
+    """NCHW (the runtime contract) -> the layout the artifact's metadata says its graph takes."""
+    if (metadata.get("preprocess") or {}).get("layout", "NCHW") == NHWC:
+        return np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+    return x
