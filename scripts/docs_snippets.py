@@ -118,29 +118,23 @@ def train_digits() -> str:
     return intro + "\n\n" + _md_table(head, rows) + "\n\n" + _source(doc, "benchmarks/results/train_digits.json")
 
 
-def other_formats(name: str = "other_formats") -> str:
-    """The table `benchmarks/other_formats.py` writes (`--rows other` -> other_formats.json, `--rows new` ->
-    new_formats.json); a top-1 drop column where the rows have one."""
-    doc = _load(name)
-    rows = doc["results"]["rows"]
-    with_top1 = all("top1" in r for r in rows if "error" not in r)
+def other_formats() -> str:
+    doc = _load("other_formats")
     out = []
-    for r in rows:
+    for r in doc["results"]["rows"]:
         if "error" in r:
             out.append([r["row"], f"{r['export_s']:.1f}", f"{r['size_mb']:.2f}", "not run: " + r["error"].split(":")[0],
-                        *([""] if with_top1 else []), ""])
+                        ""])
             continue
-        drop = [f"{100 * r['top1']:.1f} ({-100 * r['top1_drop']:+.1f})"] if with_top1 else []
         out.append([r["row"], "" if r.get("export_s") is None else f"{r['export_s']:.1f}",
                     "" if r.get("size_mb") is None else f"{r['size_mb']:.2f}",
-                    "0" if r["max_abs"] == 0 else f"{r['max_abs']:.1e}", *drop, f"{r['median_ms']:.1f}"])
+                    "0" if r["max_abs"] == 0 else f"{r['max_abs']:.1e}", f"{r['median_ms']:.1f}"])
     s = doc["results"]["settings"]
     intro = (f"A yolov8n-cls trained on digits, run at imgsz {s['imgsz']}, {s['images']} images for parity, "
              f"{s['threads'] or 'default'} thread(s) each, batch-1 median over {s['runs']} runs; export seconds "
              "include the converter's import. Compare rows only within one run.")
-    head = ["row", "export s", "size MB", "max \\|dp\\| vs .pt", *(["top-1 % (change vs .pt)"] if with_top1 else []),
-            "batch-1 median ms"]
-    return intro + "\n\n" + _md_table(head, out) + "\n\n" + _source(doc, f"benchmarks/results/{name}.json")
+    table = _md_table(["row", "export s", "size MB", "max \\|dp\\| vs .pt", "batch-1 median ms"], out)
+    return intro + "\n\n" + table + "\n\n" + _source(doc, "benchmarks/results/other_formats.json")
 
 
 def cli_reference() -> str:
@@ -184,7 +178,7 @@ def formats_table() -> str:
 
 SNIPPETS: dict[str, Callable[[], str]] = {
     "demo-bench": demo_bench, "model-table": model_table, "train-digits": train_digits,
-    "other-formats": other_formats, "new-formats": lambda: other_formats("new_formats"), "cli-reference": cli_reference, "formats-table": formats_table,
+    "other-formats": other_formats, "cli-reference": cli_reference, "formats-table": formats_table,
 }
 
 
