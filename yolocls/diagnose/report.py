@@ -60,15 +60,21 @@ def summary(a: ArtifactDiff) -> list[str]:
     return lines + a.notes
 
 
+def artifact_table(a: ArtifactDiff) -> str:
+    """One artifact's block table in Markdown (a row per block, network order)."""
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|").strip() or "-" for c in cells) + " |"
+
+    return "\n".join([line([*COLUMNS[:-1], "status"]), "|" + "---|" * len(COLUMNS)]
+                      + [line(row) for row in block_rows(a)])
+
+
 def markdown(report: DiffReport) -> str:
     out = [f"# yolocls diff: {Path(report.model).name}", "",
            f"{report.images} val images of `{report.data}` at {report.imgsz} px, depth {report.depth}, "
            f"{report.seconds:.1f} s.", ""]
     for a in report.artifacts:
-        out += [f"## {title(a, report)}", "", "| " + " | ".join(COLUMNS[:-1]) + " | status |",
-                "|" + "---|" * len(COLUMNS)]
-        out += ["| " + " | ".join(c.strip() or "-" for c in row) + " |" for row in block_rows(a)]
-        out += [""] + [f"- {line}" for line in summary(a)] + [""]
+        out += [f"## {title(a, report)}", "", artifact_table(a), ""] + [f"- {line}" for line in summary(a)] + [""]
     for s in report.sensitivity:
         out += s.markdown() + [""]
     return "\n".join(out)

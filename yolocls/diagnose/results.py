@@ -36,6 +36,13 @@ class ArtifactDiff:
                 "output": self.output, "blocks": [b.to_dict() for b in self.blocks], "seconds": self.seconds,
                 "notes": self.notes}
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ArtifactDiff:
+        """An ArtifactDiff from its `to_dict()` (report.json), e.g. to render a saved report again."""
+        keys = ("artifact", "format", "precision", "tolerance", "output", "exposes_blocks", "reason", "seconds",
+                "notes")
+        return cls(blocks=[BlockError(**b) for b in d["blocks"]], **{k: d[k] for k in keys})
+
 
 @dataclass
 class DiffReport:
@@ -55,3 +62,9 @@ class DiffReport:
         return {"model": self.model, "data": self.data, "images": self.images, "imgsz": self.imgsz,
                 "depth": self.depth, "seconds": self.seconds, "artifacts": [a.to_dict() for a in self.artifacts],
                 "sensitivity": [s.to_dict() for s in self.sensitivity]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DiffReport:
+        """A DiffReport from its `to_dict()` (report.json); the sensitivity part is not read back."""
+        return cls(model=d["model"], data=d["data"], images=d["images"], imgsz=d["imgsz"], depth=d["depth"],
+                   artifacts=[ArtifactDiff.from_dict(a) for a in d["artifacts"]], seconds=d["seconds"])
