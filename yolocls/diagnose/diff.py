@@ -24,6 +24,8 @@ DEFAULT_IMAGES = 32
 
 
 def _artifacts(artifact: Any) -> list[Path]:
+    if isinstance(artifact, Path):
+        artifact = [artifact]
     items = artifact.split(",") if isinstance(artifact, str) else list(artifact or [])
     paths = [Path(str(a).strip()) for a in items if str(a).strip()]
     if not paths:
@@ -137,9 +139,15 @@ def diff(model: str | Path, artifact: Any, *, data: str | None = None, images: i
     if sensitivity:
         from .sensitivity import sensitivity as rank
 
-        report.sensitivity = [rank(ref.model, Path(a.artifact), data=data, fraction=fraction, gate=gate, verbose=verbose)
-                              for a in results if a.precision == "int8"]
-        if not report.sensitivity:
+        int8 = [a for a in results if a.precision == "int8"]
+        for a in int8:
+            try:
+                report.sensitivity.append(rank(ref.model, Path(a.artifact), data=data, fraction=fraction, gate=gate,
+                                               verbose=verbose))
+            except ConfigError as e:  # a format that cannot keep blocks in float: its comparison stands
+                a.notes.append(f"sensitivity not measured: {e}")
+                warnings.warn(f"sensitivity: {e}", stacklevel=2)
+        if not int8:
             warnings.warn("sensitivity=True ranks int8 artifacts; none of the artifacts is int8", stacklevel=2)
     report.seconds = round(time.perf_counter() - t0, 2)
     if save:
