@@ -4,6 +4,8 @@ exports an artifact whose drop is no worse than the plain int8 export's and with
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from yolocls import YOLO
@@ -21,7 +23,7 @@ def fake_quantize_inputs(artifact) -> set[str]:
     """The operations of an IR that read a FakeQuantize output (the quantised ones)."""
     import openvino as ov
 
-    model = ov.Core().read_model(str(next(artifact.glob("*.xml"))))
+    model = ov.Core().read_model(str(next(Path(artifact).glob("*.xml"))))
     return {op.get_friendly_name() for op in model.get_ops()
             if any(v.get_node().get_type_name() == "FakeQuantize" for v in op.input_values())}
 
