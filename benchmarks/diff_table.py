@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
 import shutil
 import tempfile
 import time
@@ -68,12 +69,14 @@ def main() -> None:
             with torch.no_grad():
                 dict(damaged.named_modules())[DAMAGED_MODULE].weight.mul_(1.1)
             bad = export_model(damaged, "onnx", source=bad_stem, imgsz=a.imgsz).path
+        load = round(os.getloadavg()[0], 2)  # the diff time is only meaningful on an idle machine
         t0 = time.perf_counter()
         fp32 = diff(ckpt, artifacts, data="digits", images=a.images)
         diff_s = round(time.perf_counter() - t0, 2)
         broken = diff(ckpt, bad, data="digits", images=a.images)
 
-    results = {"settings": {"weights": str(a.weights or "demo"), "imgsz": a.imgsz, "images": a.images,
+    results = {"load_average_start": load,
+               "settings": {"weights": str(a.weights or "demo"), "imgsz": a.imgsz, "images": a.images,
                             "formats": formats, "damaged_module": DAMAGED_MODULE},
                "diff_seconds": diff_s, "export_seconds": export_s or None,
                "fp32": fp32.to_dict(), "damaged": broken.to_dict()}

@@ -62,7 +62,8 @@ def compare_blocks(entries: list[dict[str, Any]], ref: dict[str, np.ndarray], go
     out = []
     for e in entries:
         row = BlockError(index=int(e["index"]), name=e["name"], type=e.get("type", ""), depth=int(e.get("depth", 1)),
-                         shape=list(e.get("shape") or []), exposed=e["name"] in got, output=bool(e.get("output")))
+                         shape=list(np.shape(ref[e["name"]]) if e["name"] in ref else e.get("shape") or []),
+                         exposed=e["name"] in got, output=bool(e.get("output")))  # shape: as compared
         if row.exposed:
             row.max_abs, row.rel, row.cosine = tensor_error(ref[e["name"]], got[e["name"]])
             row.passed = row.rel <= tol

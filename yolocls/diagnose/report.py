@@ -60,12 +60,14 @@ def summary(a: ArtifactDiff) -> list[str]:
     return lines + a.notes
 
 
-def artifact_table(a: ArtifactDiff) -> str:
-    """One artifact's block table in Markdown (a row per block, network order)."""
+def artifact_table(a: ArtifactDiff, shape: bool = True) -> str:
+    """One artifact's block table in Markdown (a row per block, network order); `shape=False` leaves out the
+    shape column."""
     def line(cells: list[str]) -> str:
+        cells = cells if shape else cells[:3] + cells[4:]
         return "| " + " | ".join(c.replace("|", "\\|").strip() or "-" for c in cells) + " |"
 
-    return "\n".join([line([*COLUMNS[:-1], "status"]), "|" + "---|" * len(COLUMNS)]
+    return "\n".join([line([*COLUMNS[:-1], "status"]), "|" + "---|" * (len(COLUMNS) - (not shape))]
                       + [line(row) for row in block_rows(a)])
 
 
