@@ -178,6 +178,32 @@ def other_formats() -> str:
     return intro + "\n\n" + table + "\n\n" + _source(doc, "benchmarks/results/other_formats.json")
 
 
+def diff_table() -> str:
+    """`yolocls diff` of the fp32 artifacts at a deployment size, and of an ONNX export with one changed layer."""
+    from yolocls.diagnose.report import artifact_table, summary
+    from yolocls.diagnose.results import DiffReport
+
+    # No shape column: the JSON of 2026-12-01 recorded the checkpoint's imgsz-32 shapes (fixed since; a rerun of
+    # benchmarks/diff_table.py records the compared ones).
+
+    doc = _load("diff")
+    r, s = doc["results"], doc["results"]["settings"]
+    fp32, damaged = DiffReport.from_dict(r["fp32"]), DiffReport.from_dict(r["damaged"])
+    shown = next((a for a in fp32.artifacts if a.format == "tflite"), fp32.artifacts[0])
+    intro = (f"`yolocls diff` of the demo model's fp32 exports at imgsz {s['imgsz']} on {fp32.images} digits val "
+             f"images took {r['diff_seconds']:.1f} s for {len(fp32.artifacts)} artifacts "
+             f"({', '.join(a.format for a in fp32.artifacts)}; exports not counted; load average "
+             f"{r.get('load_average_start')} at the start on {doc['machine'].get('cores')} cores). The {shown.format} artifact "
+             "(channels last, BatchNorm folded):")
+    lines = [f"- {a.format}: " + "; ".join(summary(a)[:2]) for a in fp32.artifacts]
+    (bad,) = damaged.artifacts
+    broken = (f"An ONNX export of a copy whose convolution `{s['damaged_module']}` had its weights scaled by 1.1 "
+              "after training:")
+    return "\n\n".join([intro, artifact_table(shown, shape=False), "\n".join(lines), broken, artifact_table(bad, shape=False),
+                         "\n".join(f"- {line}" for line in summary(bad)[:2]),
+                         _source(doc, "benchmarks/results/diff.json")])
+
+
 def cli_reference() -> str:
     """Every mode and argument, from `cli.MODES` and `cfg/default.yaml`: what `yolocls MODE --help` prints."""
     from yolocls import cli
@@ -220,7 +246,8 @@ def formats_table() -> str:
 SNIPPETS: dict[str, Callable[[], str]] = {
     "demo-bench": demo_bench, "model-table": model_table, "train-digits": train_digits,
     "train-accuracy": train_accuracy, "train-accuracy-ab": train_accuracy_ab,
-    "other-formats": other_formats, "cli-reference": cli_reference, "formats-table": formats_table,
+    "other-formats": other_formats, "diff-table": diff_table, "cli-reference": cli_reference,
+    "formats-table": formats_table,
 }
 
 

@@ -20,6 +20,7 @@ MODES = {
     "predict": "predict: yolocls predict model=best.pt source=images/",
     "export": "export: yolocls export model=best.pt format=onnx (format=all for every format)",
     "bench": "benchmark formats: yolocls bench model=best.pt format=all",
+    "diff": "where an export differs: yolocls diff model=best.pt artifact=best.onnx (block by block)",
     "info": "model summary: yolocls info model=yolov8s-cls.yaml imgsz=224",
     "import": "import an Ultralytics checkpoint: yolocls import ultralytics SRC.pt --out OURS.pt",
 }
@@ -116,6 +117,10 @@ def run_mode(mode: str, args: dict[str, Any], positional: list[str]) -> int:
         from .engine.export_many import export_cli
 
         return export_cli(args)
+    if mode == "diff":
+        from .diagnose.diff import diff_cli
+
+        return diff_cli(args)
     from .engine.model import YOLO
 
     model = YOLO(args.pop("model", "yolov8n-cls.yaml"))

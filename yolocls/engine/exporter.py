@@ -114,6 +114,15 @@ def export_model(model: Any, fmt: str, *, source: str | Path | None = None, sour
     if ignored:
         warnings.warn(f"format '{spec.name}' ignores option(s) {', '.join(ignored)}", stacklevel=2)
     opts.imgsz = check_imgsz(opts.imgsz or getattr(model, "imgsz", 224))
+    search = None
+    if opts.keep_float == "auto":
+        if "keep_float" in spec.options:  # else the warning above said the option is ignored
+            from .keep_float import search as keep_float_search
+
+            search = keep_float_search(model, spec.name, {**kw, "imgsz": opts.imgsz}, export_model)
+            opts.keep_float = search.chosen.keep_float or None
+        else:
+            opts.keep_float = None
     stem = Path(source) if source else Path(f"{model.yaml.get('yaml_file', 'model').removesuffix('.yaml')}.pt")
     final = spec.artifact_path(stem)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -124,6 +133,8 @@ def export_model(model: Any, fmt: str, *, source: str | Path | None = None, sour
                         dynamic=opts.dynamic, precision=opts.precision, source=stem.name,
                         source_sha256=source_sha256, provenance=provenance,
                         data=(getattr(model, "args", None) or {}).get("data"))  # val's default dataset
+    if search is not None:
+        md["keep_float_search"] = search.to_dict()
     t0 = time.perf_counter()
     reason, verified = "", False
     with tempfile.TemporaryDirectory(prefix=f"yolocls-{spec.name}-") as work:

@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import metadata as md_io
 from ..runtimes.torchscript import METADATA_FILE
+from ._blocks import record
 from ._context import ExportContext
 from ._registry import ExporterSpec, register_exporter
 
@@ -50,6 +51,14 @@ def export(ctx: ExportContext) -> Path:
         ts = torch.jit.trace(m, x, strict=False)
         ctx.metadata.update(precision=ctx.opts.precision,
                             versions={**ctx.metadata["versions"], "torch": str(torch.__version__)})
+        points = ctx.block_points()
+        if ctx.opts.optimize:  # frozen or optimised for mobile: the submodules are inlined, no block map
+            record(ctx.metadata, points, {}, how="none", note="optimize=True inlines the blocks' submodules, so "
+                   "their outputs cannot be read; export without optimize to compare block by block")
+        else:  # the traced module keeps each top-level block as a submodule (its forward calls them in turn)
+            record(ctx.metadata, points, {p.name: p.name for p in points if p.depth == 1}, how="submodule chain",
+                   note="TorchScript keeps the top-level blocks as submodules; the modules inside a block are "
+                   "reached through the block's own traced code only (depth 1)")
         if ctx.opts.optimize:
             ts, how = optimize_for_mobile(ts)
             ctx.metadata["mobile"] = {"optimizer": how, "lite_interpreter": True}

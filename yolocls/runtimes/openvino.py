@@ -52,6 +52,8 @@ class OpenVINORuntime(Runtime):
         if self.options.get("threads"):
             config["INFERENCE_NUM_THREADS"] = int(self.options["threads"])
         self.hint = config["PERFORMANCE_HINT"]
+        self._compile_args = (core, xml, device, config)
+        self._block_request = None
         self.compiled = core.compile_model(model, device, config)
         self.request = self.compiled.create_infer_request()
         ran = self.compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
@@ -115,3 +117,21 @@ class OpenVINORuntime(Runtime):
             queue.start_async({0: c}, i)
         queue.wait_all()
         return out
+
+    def forward_blocks(self, x: np.ndarray, entries: list[dict]) -> dict[str, np.ndarray]:
+        """The block tensors (named in the block map) as extra outputs of a second compiled model, compiled
+        with the same device and precision hint as the one `predict` runs."""
+        names = [e["tensor"] for e in entries]
+        if self._block_request is None or self._block_request[0] != names:
+            core, xml, device, config = self._compile_args
+            model = core.read_model(str(xml))
+            known = {n for op in model.get_ops() for o in op.outputs() for n in o.get_names()}
+            missing = [n for n in names if n not in known]
+            if missing:
+                raise MetadataError(f"'{self.path}' has no tensors {missing[:3]} that its block map names; re-export it")
+            model.add_outputs(names)
+            compiled = core.compile_model(model, device, config)
+            self._block_request = (names, compiled, compiled.create_infer_request())
+        _, compiled, request = self._block_request
+        request.infer({0: x})
+        return {e["name"]: request.get_tensor(compiled.output(e["tensor"])).data.copy() for e in entries}

@@ -53,3 +53,22 @@ class PyTorchRuntime(Runtime):
         with self.torch.inference_mode():
             y = self.model(self.torch.from_numpy(x).to(self.torch_device))
         return y.float().cpu().numpy()
+
+    @property
+    def block_map(self) -> list[dict[str, Any]]:
+        """Every probe point of the model (depth 2), each its own module: the reference side of `yolocls diff`."""
+        if getattr(self, "_block_map", None) is None:
+            from ..models.probes import block_points
+
+            points = block_points(self.model, depth=2, imgsz=self.imgsz)
+            last = [p for p in points if p.depth == 1][-1]
+            self._block_map = [{**p.to_dict(), "tensor": None if p == last else p.name, "layout": "NCHW",
+                                **({"output": True} if p == last else {})} for p in points]
+        return self._block_map
+
+    def forward_blocks(self, x: np.ndarray, entries: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+        from ..models.probes import capture
+
+        with self.torch.inference_mode():
+            _, outs = capture(self.model, self.torch.from_numpy(x).to(self.torch_device), [e["tensor"] for e in entries])
+        return {e["name"]: o.float().cpu().numpy() for e, o in zip(entries, outs, strict=True)}

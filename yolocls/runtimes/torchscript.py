@@ -39,3 +39,24 @@ class TorchScriptRuntime(Runtime):
     def forward(self, x: np.ndarray) -> np.ndarray:
         with self.torch.inference_mode():
             return self.module(self.torch.from_numpy(x).to(self.dev, self.dtype)).float().cpu().numpy()
+
+    def forward_blocks(self, x: np.ndarray, entries: list[dict]) -> dict[str, np.ndarray]:
+        """The network is a chain of top-level blocks, each a submodule of the traced module (the block map names
+        them): call them in turn on the input, as the module's own forward does, and keep each output."""
+        wanted = {e["name"] for e in entries}
+        chain = [e for e in self.block_map if e["depth"] == 1 and e.get("tensor")]
+        out = {}
+        with self.torch.inference_mode():
+            y = self.torch.from_numpy(x).to(self.dev, self.dtype)
+            for e in chain:
+                y = _submodule(self.module, e["tensor"])(y)
+                if e["name"] in wanted:
+                    out[e["name"]] = y.float().cpu().numpy()
+        return out
+
+
+def _submodule(module, path: str):
+    """`module.model.3` from 'model.3' (a loaded ScriptModule has no get_submodule)."""
+    for part in path.split("."):
+        module = getattr(module, part)
+    return module
