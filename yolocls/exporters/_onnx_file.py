@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import metadata as md_io
+from .._io import write_bytes
 from ..errors import ConfigError
 from ..runtimes.onnx import INPUT, METADATA_KEY, OUTPUT
 
@@ -72,5 +73,5 @@ def write_onnx(model: Any, path: Path, *, imgsz: int, opset: int | None = None, 
         for k, v in metadata_props(metadata).items():
             proto.metadata_props.add(key=k, value=v)
     onnx.checker.check_model(proto, full_check=True)
-    onnx.save(proto, str(path))
+    write_bytes(path, proto.SerializeToString())  # atomic, and a full disk is a DiskFullError naming the folder
     return path
