@@ -72,6 +72,13 @@ def parse_args(argv: list[str], mode: str, defaults: dict[str, dict[str, Any]]) 
     return out, positional
 
 
+def mode_arguments(mode: str, defaults: dict[str, dict[str, Any]]) -> list[tuple[str, Any, str]]:
+    """(key, default, help) of every argument `mode` takes, in `cfg/default.yaml` order: the table behind
+    `yolocls MODE --help` and the docs' CLI reference."""
+    return [(k, spec.get("default"), spec.get("help", "")) for k, spec in defaults.items()
+            if mode in spec.get("modes", [])]
+
+
 def help_text(mode: str | None, defaults: dict[str, dict[str, Any]]) -> str:
     if mode is None:
         lines = ["usage: yolocls MODE [key=value | --key value ...]", "", "modes:"]
@@ -81,9 +88,8 @@ def help_text(mode: str | None, defaults: dict[str, dict[str, Any]]) -> str:
                   "Also: yolocls-export (= yolocls export), yolocls-bench (= yolocls bench)."]
         return "\n".join(lines)
     lines = [f"usage: yolocls {mode} [key=value | --key value ...]", f"  {MODES[mode]}", "", "arguments:"]
-    for k, spec in defaults.items():
-        if mode in spec.get("modes", []):
-            lines.append(f"  {k + '=' + str(spec.get('default')):<32} {spec.get('help', '')}")
+    for k, default, text in mode_arguments(mode, defaults):
+        lines.append(f"  {k + '=' + str(default):<32} {text}")
     if mode == "export":
         from .engine.export_many import formats_help
 
