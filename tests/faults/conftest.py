@@ -48,8 +48,8 @@ def run_cli(*args: str, env: dict[str, str] | None = None, fsize: int | None = N
 
             resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
 
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    full_env.pop("YOLOCLS_DEBUG", None)
+    full_env = {k: v for k, v in os.environ.items() if k != "YOLOCLS_DEBUG"}  # debug only where a test sets it
+    full_env.update({"PYTHONPATH": str(ROOT), **(env or {})})
     p = subprocess.run([sys.executable, *python, *args], capture_output=True, text=True, env=full_env,
                        timeout=timeout, cwd=cwd or ROOT, preexec_fn=limit)
     return Run(p.returncode, p.stdout + p.stderr)

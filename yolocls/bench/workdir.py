@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 PREFIX = "yolocls-bench-"
-QUIET_S = 30.0  # a folder younger than this may belong to a bench that has not taken its lock yet
+QUIET_S = 2.0  # a folder younger than this may belong to a bench between mkdtemp and taking its lock (microseconds)
 
 
 def remove_stale(root: str | Path | None = None) -> list[Path]:
@@ -52,3 +52,4 @@ def work_folder(verbose: bool = False) -> Iterator[Path]:
             yield work
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        remove_stale()  # a bench killed while this one ran
