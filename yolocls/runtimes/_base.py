@@ -6,6 +6,7 @@ Never imports torch (except the pt/torchscript backends), so deployed artifacts 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any, ClassVar
@@ -77,9 +78,12 @@ class Runtime:
             raise MissingDependencyError(self.name, package or module, self.extra) from None
 
     @classmethod
-    def load_error(cls, path: Path, error: BaseException) -> ArtifactError:
+    def load_error(cls, path: Path, error: BaseException,
+                   formats_of_content: Callable[[str], tuple[str, tuple[str, ...]] | None] | None = None
+                   ) -> ArtifactError:
         """What is wrong with an artifact this runtime failed to load, as one error naming the file and the
-        format: empty, another kind of file (and which format that is), or truncated/damaged."""
+        format: empty, another kind of file (and, through `formats_of_content(kind)` -> (format, suffixes),
+        which format that is and the rename that fixes it), or truncated/damaged."""
         cause = (str(error).strip().splitlines() or [type(error).__name__])[0].split(". ")[0][:200]
         if path.is_dir():
             return ArtifactError(path, cls.name, f"its files could not be read ({cause})")
@@ -93,14 +97,12 @@ class Runtime:
         if found is None:
             return ArtifactError(path, cls.name, f"the file is not {expected} (its bytes are no format yolocls "
                                                  f"knows; {cls.name} runtime: {cause})")
-        from ._registry import format_of_content, get_runtime
-
-        other = format_of_content(found)
+        other = formats_of_content(found) if formats_of_content else None
         fix = None
         if other:
-            suffixes = get_runtime(other).suffixes
+            name, suffixes = other
             suffix = next((s for s in suffixes if s.startswith(".")), suffixes[0])
-            fix = f"it is a {other} artifact: rename it to {path.stem}{suffix}"
+            fix = f"it is a {name} artifact: rename it to {path.stem}{suffix}"
         return ArtifactError(path, cls.name, f"the file is {_filetype.describe(found)}, not {expected}", fix=fix)
 
     @classmethod

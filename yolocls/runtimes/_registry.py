@@ -78,10 +78,10 @@ def detect_format(path: str | Path) -> str:
     raise UnknownFormatError(f"'{path}' is not an artifact any registered runtime recognises (known suffixes: {known})")
 
 
-def format_of_content(kind: str) -> str | None:
-    """The registered format whose files hold `kind` content (see yolocls._filetype), if one does."""
+def format_of_content(kind: str) -> tuple[str, tuple[str, ...]] | None:
+    """(name, suffixes) of the registered format whose files hold `kind` content (see yolocls._filetype)."""
     runtime_names()
-    return next((n for n, c in _RUNTIMES.items() if c.content == kind), None)
+    return next(((n, tuple(c.suffixes)) for n, c in _RUNTIMES.items() if c.content == kind), None)
 
 
 def load_runtime(path: str | Path, device: str = "cpu", fmt: str | None = None, **options: Any) -> Runtime:
@@ -100,7 +100,7 @@ def load_runtime(path: str | Path, device: str = "cpu", fmt: str | None = None, 
     except PASS_THROUGH:
         raise
     except Exception as e:
-        raise cls.load_error(p, e) from e
+        raise cls.load_error(p, e, format_of_content) from e
 
 
 def _guess_format(p: Path) -> str:
