@@ -200,7 +200,10 @@ def export_cli(args: dict[str, Any]) -> int:
 
 def formats_help() -> str:
     """The format table for `yolocls export --help` (imports no backend)."""
-    lines = ["", "formats (format=NAME, a comma list, or all):",
+    from ..formats import ALIASES
+
+    aliases = ", ".join(f"{a} = {f}" for a, f in ALIASES.items())
+    lines = ["", f"formats (format=NAME, a comma list, or all; also {aliases}):",
              f"  {'name':<12} {'artifact':<24} {'pip extra':<11} {'status':<20} options"]
     for name in exporter_names():
         spec, platform = get_exporter(name)[0], runs_on(name)

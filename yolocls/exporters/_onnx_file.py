@@ -68,6 +68,13 @@ def write_onnx(model: Any, path: Path, *, imgsz: int, opset: int | None = None, 
                           "(pip install 'yolocls[onnx]')", stacklevel=2)
         else:
             proto = onnxslim.slim(proto)
+    return save_checked(proto, path, metadata)
+
+
+def save_checked(proto: Any, path: Path, metadata: dict[str, Any] | None = None) -> Path:
+    """Replace `proto`'s metadata_props with `metadata`'s (when given), check it and save it to `path`."""
+    import onnx
+
     if metadata is not None:
         del proto.metadata_props[:]
         for k, v in metadata_props(metadata).items():

@@ -98,19 +98,28 @@ def exporter_names() -> list[str]:
 
 
 def get_exporter(name: str) -> tuple[ExporterSpec, ExportFn]:
+    from ..formats import canonical
+
     names = exporter_names()
-    key = name.lower().strip().lstrip(".")
+    key = canonical(name)
     if key == "all" or "," in key:
         raise UnknownFormatError(f"format='{name}' names several formats; export one at a time here, or use "
                                  "yolocls.engine.export_many.export_formats(model, 'all') / yolocls export format=all")
     if key not in _EXPORTERS:
-        from ..formats import REFERENCE_FORMAT
+        from ..formats import ALIASES, REFERENCE_FORMAT
 
-        close = difflib.get_close_matches(key, names, n=1)
+        close = difflib.get_close_matches(key, [*names, *ALIASES], n=1)
         hint = (" (the PyTorch checkpoint itself, not an export target)" if key == REFERENCE_FORMAT else
                 f" (did you mean '{close[0]}'?)" if close else "")
-        raise UnknownFormatError(f"unknown export format '{name}'{hint}; valid formats: {', '.join(names)}, or 'all'")
+        raise UnknownFormatError(f"unknown export format '{name}'{hint}; valid formats: {', '.join(names)}, or 'all'"
+                                 f"{_alias_note()}")
     return _EXPORTERS[key]
+
+
+def _alias_note() -> str:
+    from ..formats import ALIASES
+
+    return "".join(f" ('{a}' is another name of '{f}')" for a, f in ALIASES.items())
 
 
 def parse_formats(spec: str | list[str] | tuple[str, ...]) -> list[str]:

@@ -43,7 +43,10 @@ def runtime_names() -> list[str]:
 
 
 def get_runtime(name: str) -> type[Runtime]:
+    from ..formats import canonical
+
     names = runtime_names()
+    name = canonical(name)
     if name not in _RUNTIMES:
         raise UnknownFormatError(f"no runtime registered for format '{name}'; registered: {', '.join(names)}")
     return _RUNTIMES[name]
@@ -52,15 +55,19 @@ def get_runtime(name: str) -> type[Runtime]:
 def unavailable_reason(fmt: str, device: str = "cpu") -> str | None:
     """Why this machine cannot run `fmt`'s artifacts on `device`: its runtime's own answer (None when it can;
     also None when no runtime is registered for `fmt`, which loading then reports)."""
+    from ..formats import canonical
+
     runtime_names()
-    cls = _RUNTIMES.get(fmt)
+    cls = _RUNTIMES.get(canonical(fmt))
     return cls.unavailable_reason(device) if cls is not None else None
 
 
 def runs_on(fmt: str) -> str:
     """The platform label of `fmt`'s runtime for help texts: any, cuda, macos, edgetpu..."""
+    from ..formats import canonical
+
     runtime_names()
-    cls = _RUNTIMES.get(fmt)
+    cls = _RUNTIMES.get(canonical(fmt))
     return cls.runs_on if cls is not None else "any"
 
 
