@@ -22,11 +22,12 @@ import torch
 import torch.nn.functional as F
 import yaml
 
-from .._io import write_text
+from .._io import require_space, write_text
+from ..cfg import check_args, mode_defaults
 from ..data.datasets import DatasetInfo, EvalImages, TrainImages, dataset_info, parse_cache
 from ..data.loader import build_train_loader, cpu_count, default_workers, to_float
 from ..data.transforms import TrainTransform
-from ..errors import CheckpointError, ConfigError
+from ..errors import CheckpointError, ConfigError, DiskFullError
 from ..models import ClassificationModel, check_imgsz, load_checkpoint, save_checkpoint, transfer_weights
 from ..models.checkpoint import checkpoint_from_model
 from . import distributed as ddp
@@ -58,21 +59,15 @@ def final_checkpoint(ckpt: dict[str, Any]) -> dict[str, Any]:
 
 def train_defaults() -> dict[str, Any]:
     """Every train-mode argument with its default, from cfg/default.yaml."""
-    spec = yaml.safe_load((Path(__file__).resolve().parents[1] / "cfg" / "default.yaml").read_text())
-    return {k: v.get("default") for k, v in spec.items() if "train" in v.get("modes", [])}
+    return mode_defaults("train")
 
 
 def make_args(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The run's arguments: the defaults, then `kwargs` (each checked against its type, range and choices)."""
     args = train_defaults()
-    unknown = [k for k in kwargs if k not in args]
-    if unknown:
-        raise ConfigError(f"unknown training argument(s) {unknown}; see 'yolocls train --help'")
-    args.update(kwargs)
-    args["imgsz"] = check_imgsz(args["imgsz"] or 224)
-    args["batch"] = int(args["batch"] or 64)
-    args["epochs"] = int(args["epochs"])
-    if args["batch"] < 1 or args["epochs"] < 1:
-        raise ConfigError(f"batch={args['batch']} and epochs={args['epochs']} must be positive")
+    args.update(check_args("train", kwargs, caller="train()"))
+    args["imgsz"] = check_imgsz(224 if args["imgsz"] is None else args["imgsz"])
+    args["batch"] = 64 if args["batch"] is None else int(args["batch"])
     if args["warmup_epochs"] is None:
         args["warmup_epochs"] = default_warmup_epochs(args["epochs"])
     return {k: (str(v) if isinstance(v, Path) else v) for k, v in args.items()}
@@ -232,22 +227,34 @@ class Trainer:
         return {k: v for k, v in self.args.items() if not k.startswith("_") and k != "resume"}
 
     def _write_row(self, row: dict[str, Any]) -> None:
+        """Add an epoch's row to results.csv, rewritten whole (atomically): a full disk never leaves half a row."""
         path = self.save_dir / "results.csv"
-        new = not path.exists()
-        with open(path, "a", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=CSV_KEYS)
-            if new:
-                w.writeheader()
-            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+        rows = self._read_rows(path)
+        rows.append({k: (f"{v:.6g}" if isinstance(v, float) else str(v)) for k, v in row.items()})
+        self._save_rows(path, rows)
 
-    def _truncate_csv(self, epochs_done: int) -> None:
-        """On resume: keep the rows of completed epochs only (a crash may have written one more)."""
+    @staticmethod
+    def _read_rows(path: Path) -> list[dict[str, str]]:
+        if not path.exists():
+            return []
+        with open(path, newline="") as f:
+            return [r for r in csv.DictReader(f) if r.get("epoch")]
+
+    @staticmethod
+    def _save_rows(path: Path, rows: list[dict[str, str]]) -> None:
+        lines = [",".join(CSV_KEYS)] + [",".join(str(r.get(k, "")) for k in CSV_KEYS) for r in rows]
+        write_text(path, "\n".join(lines) + "\n")
+
+    def _truncate_csv(self, epochs_done: int, last_row: dict[str, Any]) -> None:
+        """On resume: the rows of the epochs last.pt holds, exactly. A crash may have come after a checkpoint and
+        before its row (the row goes second: results.csv never lists an epoch whose weights were not written);
+        that row is restored from the checkpoint."""
         path = self.save_dir / "results.csv"
-        if path.exists():
-            with open(path, newline="") as f:
-                rows = [r for r in csv.DictReader(f) if int(r["epoch"]) <= epochs_done]
-            lines = [",".join(CSV_KEYS)] + [",".join(r[k] for k in CSV_KEYS) for r in rows]
-            write_text(path, "\n".join(lines) + "\n")
+        rows = [r for r in self._read_rows(path) if int(r["epoch"]) <= epochs_done]
+        if last_row and not any(int(r["epoch"]) == epochs_done for r in rows):
+            rows.append({k: (f"{v:.6g}" if isinstance(v, float) else str(v)) for k, v in last_row.items()})
+        if rows or path.exists():
+            self._save_rows(path, rows)
 
     # --- setup --------------------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -257,6 +264,8 @@ class Trainer:
         info = self._setup_data()
         self._setup_model()
         self._setup_optimizer()
+        if self.rank == 0:
+            self._check_space()
         if self.resume_ckpt is not None:
             self._restore(self.resume_ckpt)
         if self.world > 1:
@@ -284,7 +293,9 @@ class Trainer:
         info = dataset_info(a["data"])
         a["data"] = info.spec
         if self.resume_ckpt is None:
-            chosen = {k: v for k, v in info.train_defaults.items() if k in a and k not in self.explicit}
+            chosen = check_args("train", {k: v for k, v in info.train_defaults.items()
+                                          if k in a and k not in self.explicit},
+                                caller=f"the train_defaults of {info.root}/dataset.yaml")
             if chosen:
                 a.update(chosen)
                 self.log(f"dataset: {info.root}/dataset.yaml sets {chosen} (pass them explicitly to override)")
@@ -364,7 +375,7 @@ class Trainer:
         self.best_loss = float(ck.get("best_val_loss", math.inf))
         self.last_row = dict(ck.get("train_metrics") or {})
         if self.rank == 0:
-            self._truncate_csv(self.start_epoch)
+            self._truncate_csv(self.start_epoch, self.last_row)
         self.log(f"Resuming {self.save_dir} from epoch {self.start_epoch + 1} of {a['epochs']}")
 
     # --- the loop -----------------------------------------------------------------------------------------
@@ -422,6 +433,27 @@ class Trainer:
         self.optimizer.zero_grad()
         self.ema.update(self.model)
 
+    def _save_epoch(self, ckpt: dict[str, Any], epoch: int, targets: list[Path]) -> None:
+        """Write the epoch's checkpoints; on a full disk say which epoch was lost and what last.pt holds."""
+        try:
+            save_checkpoint(ckpt, *targets)
+        except DiskFullError as e:
+            last = self.wdir / "last.pt"
+            if epoch > self.start_epoch or self.resume_ckpt is not None:
+                then = f"{last} holds epoch {epoch}; free space, then: yolocls train resume=True model={last}"
+            else:
+                then = "no epoch was saved; free space and train again"
+            raise DiskFullError(e.filename, e.needed, e.free, limit=e.limit,
+                                what=f"the checkpoint of epoch {epoch + 1} ({then})") from e
+
+    def _check_space(self) -> None:
+        """Refuse before the first epoch when the run folder cannot hold a checkpoint (and the next one beside
+        it while it replaces the first): finding out after an hour of training helps nobody."""
+        model_bytes = sum(t.numel() * t.element_size() for t in self.model.state_dict().values())
+        states = 2 if self.choice.name.lower().startswith(("adam", "nadam", "radam")) else 1  # moments per weight
+        ckpt = model_bytes * (2 + states)  # weights, EMA, optimizer state
+        require_space(self.wdir, 2 * ckpt, what="training checkpoints", largest=ckpt)
+
     def validate(self) -> ClassifyMetrics | None:
         if self.val_images is None:
             return None
@@ -458,13 +490,14 @@ class Trainer:
                     improved = m is None or is_better(top1, m.loss, self.best_top1, self.best_loss)
                     if m is not None and improved:
                         self.best_top1, self.best_loss, self.best_epoch = top1, m.loss, epoch
-                    # last.pt goes last: it is the resume point, so anything interrupted before it is redone
-                    self._write_row(row)
+                    # last.pt is the resume point; the row goes after it, so results.csv never lists an epoch
+                    # whose weights were not written (a resume restores a row lost between the two)
                     targets = [self.wdir / "best.pt"] if improved else []
                     if a["save_period"] and a["save_period"] > 0 and (epoch + 1) % a["save_period"] == 0:
                         targets.append(self.wdir / f"epoch{epoch + 1}.pt")
                     ckpt = self._checkpoint(epoch)
-                    save_checkpoint(ckpt, *targets, self.wdir / "last.pt")
+                    self._save_epoch(ckpt, epoch, [*targets, self.wdir / "last.pt"])
+                    self._write_row(row)
                     self.final_last = final_checkpoint(ckpt)
                     if improved:
                         self.final_best = self.final_last
@@ -526,6 +559,7 @@ def train(yolo: Any, **kwargs: Any) -> ClassifyMetrics | None:
     """
     from .validator import print_metrics, val
 
+    kwargs = check_args("train", kwargs, caller="train()")
     rank, _, world = ddp.env_rank()
     devs = ddp.parse_devices(kwargs.get("device", "cpu"))
     nproc = len(devs) if devs[0].isdigit() else int(kwargs.get("nproc") or 1)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import metadata as md_io
+from .._io import write_bytes
 from ..errors import ConfigError
 from ..runtimes.onnx import INPUT, METADATA_KEY, OUTPUT
 from ._blocks import TENSOR_PREFIX, probe_names, record, tensor_name
@@ -117,5 +118,5 @@ def save_checked(proto: Any, path: Path, metadata: dict[str, Any] | None = None)
         for k, v in metadata_props(metadata).items():
             proto.metadata_props.add(key=k, value=v)
     onnx.checker.check_model(proto, full_check=True)
-    onnx.save(proto, str(path))
+    write_bytes(path, proto.SerializeToString())  # atomic, and a full disk is a DiskFullError naming the folder
     return path

@@ -10,11 +10,13 @@ with a warning, and the metadata records which optimiser ran.
 from __future__ import annotations
 
 import copy
+import io
 import warnings
 from pathlib import Path
 from typing import Any
 
 from .. import metadata as md_io
+from .._io import write_bytes
 from ..runtimes.torchscript import METADATA_FILE
 from ._blocks import record
 from ._context import ExportContext
@@ -59,10 +61,16 @@ def export(ctx: ExportContext) -> Path:
             record(ctx.metadata, points, {p.name: p.name for p in points if p.depth == 1}, how="submodule chain",
                    note="TorchScript keeps the top-level blocks as submodules; the modules inside a block are "
                    "reached through the block's own traced code only (depth 1)")
+        extra = {METADATA_FILE: md_io.dumps(ctx.metadata)}
         if ctx.opts.optimize:
             ts, how = optimize_for_mobile(ts)
             ctx.metadata["mobile"] = {"optimizer": how, "lite_interpreter": True}
-            ts._save_for_lite_interpreter(str(ctx.path), _extra_files={METADATA_FILE: md_io.dumps(ctx.metadata)})
+            extra[METADATA_FILE] = md_io.dumps(ctx.metadata)
+            data = ts._c._save_to_buffer_for_mobile(_extra_files=extra)
         else:
-            ts.save(str(ctx.path), _extra_files={METADATA_FILE: md_io.dumps(ctx.metadata)})
+            buf = io.BytesIO()
+            torch.jit.save(ts, buf, _extra_files=extra)
+            data = buf.getbuffer()
+    # Serialised in memory, written by yolocls: torch's own file writer aborts the process on a full disk.
+    write_bytes(ctx.path, data)
     return ctx.path

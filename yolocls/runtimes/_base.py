@@ -6,14 +6,25 @@ Never imports torch (except the pt/torchscript backends), so deployed artifacts 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import MissingDependencyError, ShapeError
+from .. import _filetype
+from ..errors import ArtifactError, ConfigError, MissingDependencyError, ShapeError
 from ..metadata import BLOCKS_KEY, block_map
+
+
+def check_device(device: str) -> None:
+    """ConfigError when `device` asks for a CUDA device this machine does not have (torch-based runtimes)."""
+    from ..cfg import device_problem
+
+    problem = device_problem(device)
+    if problem:
+        raise ConfigError(problem)
 
 
 class Runtime:
@@ -24,7 +35,9 @@ class Runtime:
     the backend with `self.require`) and `forward(x)`. `forward` receives exactly the batch the artifact
     accepts, always NCHW float32 in [0, 1]; a runtime whose graph takes NHWC transposes inside `forward`.
     `predict` validates shapes and splits a batch across a static-batch artifact. A runtime that needs more
-    than its pip extra (a GPU, macOS, a device) overrides `unavailable_reason` and sets `runs_on`.
+    than its pip extra (a GPU, macOS, a device) overrides `unavailable_reason` and sets `runs_on`. `content`
+    names what the artifact's file holds (a `yolocls._filetype` kind: "onnx", "tflite"...), so a load that fails
+    can say whether the file is truncated or another kind of file (`load_error`).
     """
 
     name: ClassVar[str] = ""
@@ -32,6 +45,7 @@ class Runtime:
     extra: ClassVar[str | None] = None
     folder: ClassVar[bool] = False
     runs_on: ClassVar[str] = "any"  # a label for help texts ("cuda", "macos", "edgetpu"); unavailable_reason decides
+    content: ClassVar[str | None] = None
 
     @classmethod
     def unavailable_reason(cls, device: str = "cpu") -> str | None:
@@ -63,6 +77,34 @@ class Runtime:
             return importlib.import_module(module)
         except ImportError:
             raise MissingDependencyError(self.name, package or module, self.extra) from None
+
+    @classmethod
+    def load_error(cls, path: Path, error: BaseException,
+                   formats_of_content: Callable[[str], tuple[str, tuple[str, ...]] | None] | None = None
+                   ) -> ArtifactError:
+        """What is wrong with an artifact this runtime failed to load, as one error naming the file and the
+        format: empty, another kind of file (and, through `formats_of_content(kind)` -> (format, suffixes),
+        which format that is and the rename that fixes it), or truncated/damaged."""
+        cause = (str(error).strip().splitlines() or [type(error).__name__])[0].split(". ")[0][:200]
+        if path.is_dir():
+            return ArtifactError(path, cls.name, f"its files could not be read ({cause})")
+        found, want = _filetype.kind(path), cls.content
+        expected = _filetype.describe(want) if want else f"a {cls.name} artifact"
+        if found == "empty":
+            return ArtifactError(path, cls.name, "the file is empty (0 bytes)")
+        if want and (found == want or (found == "zip" and want in ("torchscript", "checkpoint"))):
+            return ArtifactError(path, cls.name, f"it starts like {expected} but cannot be read: the file is "
+                                                 f"truncated or damaged ({cause})")
+        if found is None:
+            return ArtifactError(path, cls.name, f"the file is not {expected} (its bytes are no format yolocls "
+                                                 f"knows; {cls.name} runtime: {cause})")
+        other = formats_of_content(found) if formats_of_content else None
+        fix = None
+        if other:
+            name, suffixes = other
+            suffix = next((s for s in suffixes if s.startswith(".")), suffixes[0])
+            fix = f"it is a {name} artifact: rename it to {path.stem}{suffix}"
+        return ArtifactError(path, cls.name, f"the file is {_filetype.describe(found)}, not {expected}", fix=fix)
 
     @classmethod
     def matches(cls, path: Path) -> bool:

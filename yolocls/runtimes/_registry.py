@@ -6,8 +6,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import UnknownFormatError
+from ..errors import (
+    ArtifactError,
+    ArtifactMissingError,
+    ConfigError,
+    MetadataError,
+    MissingDependencyError,
+    PlatformNotSupportedError,
+    ShapeError,
+    UnknownFormatError,
+)
 from ._base import Runtime
+
+# Errors a runtime raises on purpose, each already naming what is wrong; anything else from a backend's load is
+# a file it could not read, diagnosed by Runtime.load_error.
+PASS_THROUGH = (ArtifactError, ConfigError, MetadataError, MissingDependencyError, PlatformNotSupportedError,
+                ShapeError, UnknownFormatError)
 
 _RUNTIMES: dict[str, type[Runtime]] = {}
 
@@ -71,12 +85,36 @@ def detect_format(path: str | Path) -> str:
     raise UnknownFormatError(f"'{path}' is not an artifact any registered runtime recognises (known suffixes: {known})")
 
 
+def format_of_content(kind: str) -> tuple[str, tuple[str, ...]] | None:
+    """(name, suffixes) of the registered format whose files hold `kind` content (see yolocls._filetype)."""
+    runtime_names()
+    return next(((n, tuple(c.suffixes)) for n, c in _RUNTIMES.items() if c.content == kind), None)
+
+
 def load_runtime(path: str | Path, device: str = "cpu", fmt: str | None = None, **options: Any) -> Runtime:
-    """Load an artifact with the runtime of its format (detected from the path unless `fmt` is given)."""
+    """Load an artifact with the runtime of its format (detected from the path unless `fmt` is given).
+
+    Whatever goes wrong while loading is one yolocls error naming the file and the format: ArtifactMissingError
+    (no such file), ArtifactError (empty, truncated, damaged, another kind of file), MetadataError,
+    MissingDependencyError, PlatformNotSupportedError.
+    """
     p = Path(path)
     if not p.exists():
-        raise FileNotFoundError(f"artifact '{p}' does not exist")
-    return get_runtime(fmt or detect_format(p))(p, device=device, **options)
+        raise ArtifactMissingError(p, fmt or _guess_format(p), "the file does not exist", fix="check the path")
+    cls = get_runtime(fmt or detect_format(p))
+    try:
+        return cls(p, device=device, **options)
+    except PASS_THROUGH:
+        raise
+    except Exception as e:
+        raise cls.load_error(p, e, format_of_content) from e
+
+
+def _guess_format(p: Path) -> str:
+    try:
+        return detect_format(p)
+    except UnknownFormatError:
+        return ""
 
 
 RuntimeFactory = Callable[..., Runtime]

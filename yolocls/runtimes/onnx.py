@@ -27,6 +27,7 @@ class OnnxRuntime(Runtime):
     name = "onnx"
     suffixes = (".onnx",)
     extra = "onnx"
+    content = "onnx"
 
     def load(self) -> None:
         self.ort = ort = self.require("onnxruntime")
@@ -40,7 +41,11 @@ class OnnxRuntime(Runtime):
             raise ConfigError(f"onnx graph_optimization='{level}' is not valid; use one of {', '.join(GRAPH_OPTIMIZATION)}")
         so.graph_optimization_level = getattr(ort.GraphOptimizationLevel, GRAPH_OPTIMIZATION[level])
         providers = ["CPUExecutionProvider"]
-        if self.device not in ("cpu", "") and "CUDAExecutionProvider" in ort.get_available_providers():
+        if self.device not in ("cpu", ""):
+            if "CUDAExecutionProvider" not in ort.get_available_providers():
+                raise ConfigError(f"device='{self.device}': this onnxruntime has no CUDA execution provider "
+                                  f"(available: {', '.join(ort.get_available_providers())}); use device=cpu, or "
+                                  f"install onnxruntime-gpu on a machine with a CUDA GPU")
             providers.insert(0, "CUDAExecutionProvider")
         self.session = ort.InferenceSession(str(self.path), so, providers=providers)
         self._session_args = (so, providers)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ._base import Runtime
+from ._base import Runtime, check_device
 from ._registry import register_runtime
 
 
@@ -15,6 +15,7 @@ from ._registry import register_runtime
 class PyTorchRuntime(Runtime):
     name = "pt"
     suffixes = (".pt", ".pth")
+    content = "checkpoint"
 
     def __init__(self, path: str | Path | None = None, device: str = "cpu", model: Any = None, **options: Any):
         self._model = model  # an in-memory ClassificationModel (training's validation) instead of a file
@@ -27,6 +28,7 @@ class PyTorchRuntime(Runtime):
         from ..models import load_checkpoint, model_from_checkpoint
 
         self.torch = torch
+        check_device(self.device)
         model = self._model
         if model is None:
             model = model_from_checkpoint(load_checkpoint(self.path))

@@ -14,21 +14,26 @@ from typing import Any
 
 import numpy as np
 
+from .. import _filetype
 from .. import metadata as md_io
 from .._tf import to_layout
-from ..errors import MetadataError
+from ..errors import ArtifactError, MetadataError
 from ._base import Runtime
 from ._registry import register_runtime
 
 METADATA_FILE = "metadata.json"  # the associated file (a zip appended to the flatbuffer) holding the metadata
 
 
-def read_metadata(path: Path) -> dict[str, Any]:
-    """The yolocls metadata inside a .tflite (its associated file)."""
+def read_metadata(path: Path, fmt: str = "tflite") -> dict[str, Any]:
+    """The yolocls metadata inside a .tflite (its associated file). A file whose appended zip was cut off is
+    truncated, not a model without metadata."""
     try:
         with zipfile.ZipFile(path) as zf:
             return md_io.loads(zf.read(METADATA_FILE))
     except (zipfile.BadZipFile, KeyError):
+        if _filetype.has_cut_zip(path):
+            raise ArtifactError(path, fmt, "the file is truncated (its metadata, a zip at the end of the file, is "
+                                           "cut off)") from None
         raise MetadataError(f"'{path}' has no yolocls metadata (no {METADATA_FILE} associated file); "
                             "re-export it with yolocls") from None
 
@@ -51,16 +56,23 @@ class TFLiteRuntime(Runtime):
     name = "tflite"
     suffixes = (".tflite",)
     extra = "tensorflow"
+    content = "tflite"
 
     def delegates(self) -> list[Any]:
         return []
 
     def load(self) -> None:
-        self.metadata = read_metadata(self.path)
         self.litert = litert = self.require("ai_edge_litert.interpreter", "ai-edge-litert")
+        if _filetype.kind(self.path) != "tflite":  # another kind of file: Runtime.load_error says which
+            raise ValueError("no TFLite flatbuffer identifier (TFL3)")
         threads = int(self.options.get("threads") or os.cpu_count() or 1)
-        self.interpreter = litert.Interpreter(model_path=str(self.path), num_threads=threads,
-                                              experimental_delegates=self.delegates() or None)
+        try:  # the model first: a file cut in its flatbuffer has lost its metadata too, and is truncated
+            self.interpreter = litert.Interpreter(model_path=str(self.path), num_threads=threads,
+                                                  experimental_delegates=self.delegates() or None)
+        except ValueError as e:
+            raise ArtifactError(self.path, self.name, f"the file is truncated or damaged (LiteRT: "
+                                                      f"{str(e).splitlines()[0][:160]})") from None
+        self.metadata = read_metadata(self.path, self.name)
         self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import metadata as md_io
 from ..errors import MetadataError
-from ._base import Runtime
+from ._base import Runtime, check_device
 from ._registry import register_runtime
 
 METADATA_FILE = "metadata.json"  # the module's extra file holding the yolocls metadata (the artifact's layout)
@@ -17,11 +17,13 @@ METADATA_FILE = "metadata.json"  # the module's extra file holding the yolocls m
 class TorchScriptRuntime(Runtime):
     name = "torchscript"
     suffixes = (".torchscript", ".torchscript.pt")
+    content = "torchscript"
 
     def load(self) -> None:
         import torch
 
         self.torch = torch
+        check_device(self.device)
         extra = {METADATA_FILE: ""}
         dev = f"cuda:{self.device}" if self.device.isdigit() else self.device
         with warnings.catch_warnings():
