@@ -118,6 +118,47 @@ def train_digits() -> str:
     return intro + "\n\n" + _md_table(head, rows) + "\n\n" + _source(doc, "benchmarks/results/train_digits.json")
 
 
+def _short_runs(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The runs at the summary's short epoch count (not its long run), in the order they ran."""
+    return [r for r in summary["runs"] if r["epochs"] == summary["epochs"]]
+
+
+def train_accuracy() -> str:
+    """The plain-folder digits runs of `benchmarks/train_accuracy.py` against issue 16's floors."""
+    doc = _load("train_accuracy")
+    r = doc["results"]
+    b = r["base"]
+    rows = [[f"seed {x['seed']}, {x['epochs']} epochs", f"{x['top1']:.4f}", f"{x['top5']:.4f}", f"{x['ips']:.0f}"]
+            for x in r["runs"]]
+    floors = {True: "met", False: "NOT met", None: "not applicable (non-default arguments)"}[r["floors_met"]]
+    planned = len(r["seeds"]) + (1 if r["long_epochs"] else 0)
+    if not r.get("complete", True):
+        floors = f"not decided: the benchmark was stopped after {len(r['runs'])} of its {planned} runs"
+    done = [x["seed"] for x in _short_runs(r)]
+    intro = (f"`train(data=<digits without dataset.yaml>, model={b['model']}, imgsz={b['imgsz']}, batch={b['batch']}, "
+             f"seed=S)`, defaults otherwise, by `benchmarks/train_accuracy.py`: mean top-1 at {r['epochs']} epochs "
+             f"over seeds {', '.join(map(str, done))} {r['mean_top1']:.4f} (lowest {r['min_top1']:.4f})"
+             + (f", seed 0 at {r['long_epochs']} epochs {r['long_top1']:.4f}" if r.get("long_top1") else "")
+             + f"; floors (mean >= 0.89, each >= 0.85, 30 epochs >= 0.955): {floors}.")
+    table = _md_table(["run", "val top-1", "val top-5", "images/s end to end (shared machine)"], rows)
+    return intro + "\n\n" + table + "\n\n" + _source(doc, "benchmarks/results/train_accuracy.json")
+
+
+def train_accuracy_ab() -> str:
+    """Issue 16's A/B runs: each recipe change on the plain-folder digits copy, several seeds each."""
+    doc = _load("train_accuracy_ab")
+    rows = []
+    for row in doc["results"]["rows"]:
+        runs = sorted(_short_runs(row["summary"]), key=lambda r: r["seed"])
+        top1 = [r["top1"] for r in runs]
+        rows.append([row["change"], ", ".join(str(r["seed"]) for r in runs), " / ".join(f"{t:.3f}" for t in top1),
+                     f"{sum(top1) / len(top1):.3f}", f"{min(top1):.3f}", row["verdict"]])
+    table = _md_table(["change (10 epochs, imgsz 32, batch 64)", "seeds", "val top-1 per seed", "mean", "lowest",
+                       "verdict"], rows)
+    return (table + "\n\n<small>" + doc["results"]["note"] + "</small>\n\n"
+            + _source(doc, "benchmarks/results/train_accuracy_ab.json"))
+
+
 def other_formats() -> str:
     doc = _load("other_formats")
     out = []
@@ -135,6 +176,32 @@ def other_formats() -> str:
              "include the converter's import. Compare rows only within one run.")
     table = _md_table(["row", "export s", "size MB", "max \\|dp\\| vs .pt", "batch-1 median ms"], out)
     return intro + "\n\n" + table + "\n\n" + _source(doc, "benchmarks/results/other_formats.json")
+
+
+def diff_table() -> str:
+    """`yolocls diff` of the fp32 artifacts at a deployment size, and of an ONNX export with one changed layer."""
+    from yolocls.diagnose.report import artifact_table, summary
+    from yolocls.diagnose.results import DiffReport
+
+    # No shape column: the JSON of 2026-12-01 recorded the checkpoint's imgsz-32 shapes (fixed since; a rerun of
+    # benchmarks/diff_table.py records the compared ones).
+
+    doc = _load("diff")
+    r, s = doc["results"], doc["results"]["settings"]
+    fp32, damaged = DiffReport.from_dict(r["fp32"]), DiffReport.from_dict(r["damaged"])
+    shown = next((a for a in fp32.artifacts if a.format == "tflite"), fp32.artifacts[0])
+    intro = (f"`yolocls diff` of the demo model's fp32 exports at imgsz {s['imgsz']} on {fp32.images} digits val "
+             f"images took {r['diff_seconds']:.1f} s for {len(fp32.artifacts)} artifacts "
+             f"({', '.join(a.format for a in fp32.artifacts)}; exports not counted; load average "
+             f"{r.get('load_average_start')} at the start on {doc['machine'].get('cores')} cores). The {shown.format} artifact "
+             "(channels last, BatchNorm folded):")
+    lines = [f"- {a.format}: " + "; ".join(summary(a)[:2]) for a in fp32.artifacts]
+    (bad,) = damaged.artifacts
+    broken = (f"An ONNX export of a copy whose convolution `{s['damaged_module']}` had its weights scaled by 1.1 "
+              "after training:")
+    return "\n\n".join([intro, artifact_table(shown, shape=False), "\n".join(lines), broken, artifact_table(bad, shape=False),
+                         "\n".join(f"- {line}" for line in summary(bad)[:2]),
+                         _source(doc, "benchmarks/results/diff.json")])
 
 
 def cli_reference() -> str:
@@ -178,7 +245,9 @@ def formats_table() -> str:
 
 SNIPPETS: dict[str, Callable[[], str]] = {
     "demo-bench": demo_bench, "model-table": model_table, "train-digits": train_digits,
-    "other-formats": other_formats, "cli-reference": cli_reference, "formats-table": formats_table,
+    "train-accuracy": train_accuracy, "train-accuracy-ab": train_accuracy_ab,
+    "other-formats": other_formats, "diff-table": diff_table, "cli-reference": cli_reference,
+    "formats-table": formats_table,
 }
 
 

@@ -1,17 +1,21 @@
 """Command line: `yolocls MODE key=value ...` (ultralytics style) or `--key value` flags; thin by design.
 
-Every argument, its default and its help live in `cfg/default.yaml`.
+Every argument, its default, type and help live in `cfg/default.yaml` (checked by `yolocls.cfg.check_args`).
+Any error ends as one `error: ...` line on stderr (exit 2 for yolocls' own errors, 1 for anything else);
+`--debug` (or YOLOCLS_DEBUG=1) shows the traceback as well.
 """
 
 from __future__ import annotations
 
 import difflib
+import os
 import sys
-from pathlib import Path
+import traceback
 from typing import Any
 
 import yaml
 
+from .cfg import check_args, load_defaults
 from .errors import ConfigError, YoloclsError
 
 MODES = {
@@ -20,14 +24,11 @@ MODES = {
     "predict": "predict: yolocls predict model=best.pt source=images/",
     "export": "export: yolocls export model=best.pt format=onnx (format=all for every format)",
     "bench": "benchmark formats: yolocls bench model=best.pt format=all",
+    "diff": "where an export differs: yolocls diff model=best.pt artifact=best.onnx (block by block)",
     "info": "model summary: yolocls info model=yolov8s-cls.yaml imgsz=224",
     "import": "import an Ultralytics checkpoint: yolocls import ultralytics SRC.pt --out OURS.pt",
 }
-DEFAULTS_FILE = Path(__file__).parent / "cfg" / "default.yaml"
-
-
-def load_defaults() -> dict[str, dict[str, Any]]:
-    return yaml.safe_load(DEFAULTS_FILE.read_text())
+DEBUG_ENV = "YOLOCLS_DEBUG"
 
 
 def parse_value(v: str) -> Any:
@@ -84,6 +85,7 @@ def help_text(mode: str | None, defaults: dict[str, dict[str, Any]]) -> str:
         lines = ["usage: yolocls MODE [key=value | --key value ...]", "", "modes:"]
         lines += [f"  {m:<8} {d}" for m, d in MODES.items()]
         lines += ["", "'yolocls MODE --help' lists that mode's arguments with their defaults.",
+                  "--debug (or YOLOCLS_DEBUG=1) shows the traceback of an error.",
                   "Also: yolocls-export (= yolocls export), yolocls-bench (= yolocls bench)."]
         return "\n".join(lines)
     lines = [f"usage: yolocls {mode} [key=value | --key value ...]", f"  {MODES[mode]}", "", "arguments:"]
@@ -116,6 +118,10 @@ def run_mode(mode: str, args: dict[str, Any], positional: list[str]) -> int:
         from .engine.export_many import export_cli
 
         return export_cli(args)
+    if mode == "diff":
+        from .diagnose.diff import diff_cli
+
+        return diff_cli(args)
     from .engine.model import YOLO
 
     model = YOLO(args.pop("model", "yolov8n-cls.yaml"))
@@ -130,8 +136,30 @@ def run_mode(mode: str, args: dict[str, Any], positional: list[str]) -> int:
     return 0
 
 
+def pop_debug(argv: list[str]) -> bool:
+    """Remove `--debug` / `debug=true` from `argv`; True when given there or YOLOCLS_DEBUG is set (not 0/false)."""
+    flags = [a for a in argv if a in ("--debug", "debug=True", "debug=true", "--debug=true", "--debug=True")]
+    for a in flags:
+        argv.remove(a)
+    env = os.environ.get(DEBUG_ENV, "").strip().lower()
+    return bool(flags) or env not in ("", "0", "false", "no")
+
+
+def error_line(e: BaseException) -> str:
+    """One line for the user: yolocls' own message as written, anything else as `Type: first line` and how to
+    see the traceback."""
+    if isinstance(e, YoloclsError):
+        return f"error: {e}"
+    first = (str(e).strip().splitlines() or [""])[0][:300]
+    return (f"error: {type(e).__name__}{': ' + first if first else ''} (unexpected; run again with --debug or "
+            f"{DEBUG_ENV}=1 for the traceback)")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = pop_debug(argv)
+    if debug:
+        os.environ[DEBUG_ENV] = "1"  # children (the bench's) report their tracebacks too
     defaults = load_defaults()
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(help_text(None, defaults))
@@ -152,13 +180,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         args, positional = parse_args(argv[1:], mode, defaults)
-        return run_mode(mode, args, positional)
-    except YoloclsError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return run_mode(mode, check_args(mode, args), positional)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `yolocls predict ... | head`: the reader left; nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        return 1
+    except Exception as e:  # noqa: BLE001 - the one place every error becomes one line
+        if debug:
+            traceback.print_exc()
+        print(error_line(e), file=sys.stderr)
+        return 2 if isinstance(e, YoloclsError) else 1
 
 
 def export_main(argv: list[str] | None = None) -> int:

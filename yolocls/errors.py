@@ -6,6 +6,10 @@ whether to raise, record or warn; when they record, `status_of(error)` gives the
 
 from __future__ import annotations
 
+import errno
+import os
+from pathlib import Path
+
 
 class YoloclsError(Exception):
     """Base of every error yolocls raises on purpose."""
@@ -51,6 +55,58 @@ class PlatformNotSupportedError(YoloclsError, RuntimeError):
 class MetadataError(YoloclsError, ValueError):
     """An artifact without the yolocls metadata it should carry (names, imgsz, preprocessing), or with
     metadata that does not match the artifact."""
+
+
+class ArtifactError(YoloclsError, ValueError):
+    """An artifact that cannot be loaded: missing, empty, truncated, damaged, or not the format its name says."""
+
+    def __init__(self, path: str | Path, fmt: str, problem: str, fix: str | None = None):
+        fix = fix or (f"re-export it: yolocls export model=best.pt format={fmt}" if fmt else "")
+        super().__init__(f"cannot load '{path}' as {fmt or 'a model'}: {problem}" + (f". Fix: {fix}" if fix else ""))
+        self.path, self.format, self.problem = str(path), fmt, problem
+
+
+class ArtifactMissingError(ArtifactError, FileNotFoundError):
+    """An artifact, or a file it needs (an OpenVINO .bin, an ncnn .param), that does not exist."""
+
+
+class DiskFullError(YoloclsError, OSError):
+    """A write that did not fit: no space left on the filesystem, or the process's file size limit reached.
+
+    `needed`: bytes the write wanted, where known. `errno` is ENOSPC (or EFBIG for the file size limit), so code
+    that handles OSError by errno keeps working.
+    """
+
+    def __init__(self, path: str | Path, needed: int | None = None, free: int | None = None, *,
+                 limit: int | None = None, what: str = ""):
+        size = f"needed ~{_mb(needed)}" if needed else ""
+        if limit is not None:
+            head = f"file size limit reached writing {path}"
+            tail = f"{size}{', ' if size else ''}the limit (ulimit -f) is {_mb(limit)}"
+            code = errno.EFBIG
+        else:
+            head = f"No space left on {_mount_dir(path)}"
+            tail = f"{size}{', ' if size and free is not None else ''}{_mb(free) + ' free' if free is not None else ''}"
+            code = errno.ENOSPC
+        msg = f"{head}{f' ({tail})' if tail else ''}" + (f" for {what}" if what else "")
+        OSError.__init__(self, msg)
+        self.errno, self.filename = code, str(path)
+        self.needed, self.free, self.limit = needed, free, limit
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def _mb(n: int | None) -> str:
+    if n is None:
+        return "?"
+    return f"{n / 2**20:.0f} MB" if n >= 2**20 else f"{max(1, round(n / 2**10))} KB"
+
+
+def _mount_dir(path: str | Path) -> str:
+    """The folder a write went to (the file itself may not exist)."""
+    p = Path(path)
+    return str(p if p.is_dir() else p.parent if str(p.parent) not in ("", ".") else Path(os.getcwd()))
 
 
 class ShapeError(YoloclsError, ValueError):

@@ -15,11 +15,19 @@ from importlib.metadata import entry_points
 
 # `pt` is the PyTorch checkpoint itself: a runtime (the parity reference), not an export target.
 BUILTIN: tuple[str, ...] = ("pt", "torchscript", "onnx", "openvino", "engine", "coreml", "saved_model", "pb",
-                            "tflite", "edgetpu", "tfjs", "paddle", "ncnn")
+                            "tflite", "edgetpu", "tfjs", "paddle", "ncnn", "mnn", "executorch")
 REFERENCE_FORMAT = "pt"
 DEFAULT_EXPORT = "torchscript"  # what `export()` and `yolocls export` write when no format is given (as Ultralytics)
+# Other names of a registered format: one registry entry answers to both (LiteRT is TFLite's current name).
+ALIASES: dict[str, str] = {"litert": "tflite"}
 ENTRY_POINT_GROUP = "yolocls.formats"
 _loaded = False
+
+
+def canonical(name: str) -> str:
+    """A format name as the registries key it: lower case, no leading dot, an alias replaced by its format."""
+    key = str(name).lower().strip().lstrip(".")
+    return ALIASES.get(key, key)
 
 
 def load_plugins() -> None:

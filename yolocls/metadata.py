@@ -19,6 +19,7 @@ from .data.preprocess import PREPROCESS
 from .errors import MetadataError
 
 METADATA_FILE = "metadata.yaml"
+BLOCKS_KEY = "blocks"  # the block map: where each block's output is in the artifact (see exporters/_blocks.py)
 
 
 def build_metadata(*, names: dict[int, str], imgsz: int | list[int], fmt: str, batch: int = 1,
@@ -75,3 +76,8 @@ def read_metadata_file(folder: str | Path) -> dict[str, Any]:
     if not p.is_file():
         raise MetadataError(f"'{p}' is missing: the artifact has no yolocls metadata; re-export it with yolocls")
     return loads(p.read_text())
+
+
+def block_map(md: dict[str, Any]) -> list[dict[str, Any]]:
+    """The artifact's block map entries (network order), or [] when it was exported without one."""
+    return list((md.get(BLOCKS_KEY) or {}).get("points") or [])

@@ -83,7 +83,8 @@ def test_named_dataset_downloads_and_lands_whole(server: str, tmp_path: Path, mo
     ("corrupt", 5.0, "corrupt"),
 ])
 def test_failures_name_the_url_and_the_manual_fix(server: str, tmp_path: Path, name: str, timeout: float,
-                                                  match: str):
+                                                  match: str, monkeypatch):
+    monkeypatch.setenv("YOLOCLS_DOWNLOAD_RETRIES", "1")  # retries: tests/faults/test_downloads.py
     dest = tmp_path / name
     url = f"{server}/{name}.zip"
     with pytest.raises(DatasetError, match=match) as e:
@@ -93,6 +94,7 @@ def test_failures_name_the_url_and_the_manual_fix(server: str, tmp_path: Path, n
     assert not dest.exists() and list(tmp_path.iterdir()) == []  # nothing half-written that looks whole
 
 
-def test_unreachable_host_is_a_clear_error(tmp_path: Path):
+def test_unreachable_host_is_a_clear_error(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("YOLOCLS_DOWNLOAD_RETRIES", "1")
     with pytest.raises(DatasetError, match=r"download of http://127.0.0.1:9/x.zip failed"):
         download_dataset("x", tmp_path / "x", url="http://127.0.0.1:9/x.zip", timeout=2)

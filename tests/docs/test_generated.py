@@ -67,6 +67,7 @@ def test_format_table_lists_every_registered_format() -> None:
     assert not missing, f"formats missing from the format table: {missing}"
 
 
-@pytest.mark.parametrize("name", ["demo-bench", "model-table", "train-digits", "other-formats"])
+@pytest.mark.parametrize("name", ["demo-bench", "model-table", "train-digits", "other-formats", "train-accuracy",
+                                  "train-accuracy-ab"])
 def test_figure_snippets_quote_their_source_file(name: str) -> None:
     assert "benchmarks/results/" in docs_snippets.render(name)

@@ -29,7 +29,8 @@ def test_train_writes_the_run_and_updates_the_facade(tiny_digits: Path, tmp_path
     metrics = yolo.train(data=str(tiny_digits), epochs=2, project=str(tmp_path), name="run", **FAST)
     run = tmp_path / "run"
     out = capsys.readouterr().out
-    assert "'optimizer=auto' picked AdamW(lr=0.000714" in out and "iterations <= 10,000" in out
+    assert "'optimizer=auto' picked AdamW(lr=0.002" in out and "iterations <= 10,000" in out
+    assert "from scratch" in out
     assert yolo.save_dir == run and yolo.ckpt_path == run / "weights" / "best.pt"
     assert yolo.names == {i: str(i) for i in range(10)} and yolo.model.nc == 10
     for f in ("weights/last.pt", "weights/best.pt", "results.csv", "results.png", "confusion_matrix.png",
@@ -53,7 +54,10 @@ def test_train_writes_the_run_and_updates_the_facade(tiny_digits: Path, tmp_path
 
 def test_optimizer_auto_rule():
     short = choose_optimizer("auto", 0.01, 0.937, nc=10, iterations=230)
-    assert (short.name, short.lr, short.momentum) == ("AdamW", 0.000714, 0.9)
+    assert (short.name, short.lr, short.momentum) == ("AdamW", 0.000714, 0.9)  # Ultralytics' fit: fine-tuning
+    scratch = choose_optimizer("auto", 0.01, 0.937, nc=10, iterations=230, from_scratch=True)
+    assert (scratch.name, scratch.lr) == ("AdamW", 0.002) and "from scratch" in scratch.reason
+    assert choose_optimizer("auto", 0.01, 0.937, nc=100, iterations=230, from_scratch=True).lr == 0.002
     long = choose_optimizer("auto", 0.01, 0.937, nc=1000, iterations=20_000)
     assert (long.name, long.lr, long.momentum) == ("SGD", 0.01, 0.9) and "20,000" in long.reason
     assert choose_optimizer("rmsprop", 0.001, 0.9, 10, 5).name == "RMSProp"

@@ -37,6 +37,24 @@ def exported(digits_ckpt: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
     return {"pt": d / "best.pt", **{f: Path(model.export(format=f)) for f in ("torchscript", "onnx", "openvino")}}
 
 
+@pytest.fixture(scope="session")
+def export_once(digits_ckpt: Path, tmp_path_factory: pytest.TempPathFactory):
+    """`export_once(fmt, **options)` -> artifact path: each (format, options) is exported once per session, beside
+    its own copy of the digits checkpoint, so the parity table and a format's own tests share one export."""
+    from yolocls import YOLO
+
+    cache: dict[tuple, Path] = {}
+
+    def export(fmt: str, **options) -> Path:
+        key = (fmt, tuple(sorted(options.items())))
+        if key not in cache:
+            folder = tmp_path_factory.mktemp("_".join([fmt, *(f"{k}-{v}" for k, v in key[1])])[:60])
+            cache[key] = Path(YOLO(shutil.copy(digits_ckpt, folder / "best.pt")).export(format=fmt, **options))
+        return cache[key]
+
+    return export
+
+
 def run_python(code: str, blocked: tuple[str, ...] = (), env: dict[str, str] | None = None,
                pythonpath: tuple[Path, ...] = (), timeout: int = 120) -> subprocess.CompletedProcess:
     """Run `code` in a fresh interpreter that imports this checkout's yolocls (not the venv's editable one)."""

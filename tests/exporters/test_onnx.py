@@ -115,3 +115,33 @@ def test_an_onnx_with_only_ultralytics_style_metadata_still_loads(exported, tmp_
     onnx.save(proto, str(tmp_path / "bare.onnx"))
     with pytest.raises(ValueError, match="no yolocls metadata"):
         load_runtime(tmp_path / "bare.onnx")
+
+
+@pytest.mark.slow
+def test_int8_is_static_qdq_with_per_channel_weights_a_float_softmax_and_its_calibration(ckpt_copy, digits_val):
+    import onnx
+    from onnx import numpy_helper
+
+    path = Path(YOLO(ckpt_copy).export(format="onnx", int8=True, data="digits", fraction=0.1, dynamic=True))
+    proto = onnx.load(str(path))
+    nodes, inits = proto.graph.node, {i.name: i for i in proto.graph.initializer}
+    producer = {o: n for n in nodes for o in n.output}
+    softmax = producer[proto.graph.output[0].name]
+    assert softmax.op_type == "Softmax" and producer[softmax.input[0]].op_type == "DequantizeLinear"
+    convs = [n for n in nodes if n.op_type == "Conv"]
+    weight_dq = [producer[c.input[1]] for c in convs]
+    assert convs and all(n.op_type == "DequantizeLinear" for n in weight_dq)
+    for dq, conv in zip(weight_dq, convs, strict=True):
+        w, scale = numpy_helper.to_array(inits[dq.input[0]]), numpy_helper.to_array(inits[dq.input[1]])
+        assert w.dtype == np.int8 and scale.shape == (w.shape[0],), conv.name  # one scale per output channel
+    md = load_runtime(path).metadata
+    assert md["precision"] == "int8" and md["quantization"]["activations"] == "uint8 per-tensor"
+    assert md["quantization"]["calibration"] == {"images": 143, "source": "digits", "split": "train", "fraction": 0.1}
+    p = load_runtime(path).predict(np.concatenate([digits_val[0][:3]] * 2))  # dynamic batch of 6
+    np.testing.assert_allclose(p.sum(1), 1, atol=1e-5)
+    assert np.mean(np.isclose(p * 256, np.round(p * 256), atol=1e-4)) < 0.5  # not an 8-bit output
+
+
+def test_half_and_int8_exclude_each_other(ckpt_copy):
+    with pytest.raises(ConfigError, match="half=True and int8=True exclude each other"):
+        YOLO(ckpt_copy).export(format="onnx", half=True, int8=True)

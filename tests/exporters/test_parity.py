@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from yolocls import YOLO
 from yolocls.bench.parity import assert_parity
 from yolocls.exporters import exporter_names
 from yolocls.runtimes import load_runtime, unavailable_reason
@@ -19,6 +18,7 @@ CASES = [
     ("onnx", {}, "fp32"),
     ("onnx", {"dynamic": True}, "fp32"),
     ("onnx", {"half": True}, "fp16"),
+    ("onnx", {"int8": True, "data": "digits"}, "int8"),
     # --- openvino
     ("openvino", {}, "fp32"),
     ("openvino", {"half": True}, "fp16"),
@@ -37,6 +37,12 @@ CASES = [
     ("ncnn", {"half": True}, "fp16"),
     ("coreml", {}, "fp32"),  # runs on macOS; elsewhere tests/exporters/test_coreml.py checks the package
     ("engine", {}, "fp32"),  # runs where TensorRT and a CUDA GPU are; tests/exporters/test_engine.py has the rest
+    # --- mnn / executorch
+    ("mnn", {}, "fp32"),
+    ("mnn", {"half": True}, "fp16"),
+    ("mnn", {"int8": True, "data": "digits"}, "int8"),
+    ("executorch", {}, "fp32"),
+    ("executorch", {"int8": True, "data": "digits"}, "int8"),
 ]
 
 
@@ -50,10 +56,10 @@ def _skip_if_platform_cannot_run(fmt: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize(("fmt", "kwargs", "precision"), CASES, ids=[f"{c[0]}-{c[2]}{'-dyn' if c[1].get('dynamic') else ''}"
                                                                      for c in CASES])
-def test_artifact_matches_pt_on_digits_val(fmt, kwargs, precision, ckpt_copy, digits_val, digits_ref):
+def test_artifact_matches_pt_on_digits_val(fmt, kwargs, precision, export_once, digits_val, digits_ref):
     _skip_if_platform_cannot_run(fmt)
     x, labels, names = digits_val
-    path = YOLO(ckpt_copy).export(format=fmt, **kwargs)
+    path = export_once(fmt, **kwargs)
     rt = load_runtime(path)
     assert rt.names == names and rt.imgsz == 32
     assert_parity(rt.predict(x), digits_ref, labels, precision=precision, fmt=f"{fmt}{kwargs or ''}",

@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import status_of
 
 VAL_CHUNK = 32  # val batches (a static-batch artifact splits them further itself)
+BLOCK_IMAGES = 4  # val images whose block outputs the reference saves, to say where a failing artifact diverges
 
 
 def peak_rss_mb() -> float:
@@ -68,6 +69,34 @@ def end_to_end(rt: Any, files: list[str], imgsz: int, runs: int) -> dict[str, fl
     return {"median_ms": float(np.median(ns) / 1e6), "runs": len(ns)}
 
 
+def save_reference_blocks(rt: Any, x: np.ndarray, probs: np.ndarray, work: Path) -> None:
+    """The reference's top-level block outputs on a few val images (and its block map), for a failing row."""
+    entries = [e for e in rt.block_map if e["depth"] == 1]
+    blocks = rt.block_outputs(np.asarray(x), [e["name"] for e in entries if not e.get("output")])
+    blocks.update({e["name"]: probs for e in entries if e.get("output")})
+    np.savez(work / "reference_blocks.npz", **blocks)
+    (work / "reference_blocks.json").write_text(json.dumps(entries))
+
+
+def where_it_diverges(rt: Any, x: np.ndarray, probs: np.ndarray, work: Path) -> str:
+    """The first top-level block at which the artifact leaves the reference (yolocls.diagnose.compare), or
+    why its blocks cannot be compared; '' when the reference saved none."""
+    from ..diagnose.compare import TOLERANCES, compare_blocks, divergence_note
+
+    if not (work / "reference_blocks.json").is_file():
+        return ""
+    entries = json.loads((work / "reference_blocks.json").read_text())
+    why = rt.blocks_reason()
+    if why:
+        return f"blocks not compared: {why}"
+    ref = dict(np.load(work / "reference_blocks.npz"))
+    mapped = {e["name"] for e in rt.block_map if e.get("tensor") is not None}
+    got = rt.block_outputs(x, [e["name"] for e in entries if e["name"] in mapped])
+    got.update({e["name"]: probs[:len(x)] for e in entries if e.get("output")})
+    rows = compare_blocks(entries, ref, got, TOLERANCES.get(rt.precision, TOLERANCES["fp32"]))
+    return divergence_note(rows) + " (yolocls diff shows every block)"
+
+
 def measure(job: dict[str, Any]) -> dict[str, Any]:
     """Everything one row needs from the runtime; raises on the first thing that does not work."""
     from ..engine.metrics import topk_accuracy
@@ -104,12 +133,22 @@ def measure(job: dict[str, Any]) -> dict[str, Any]:
             out["top1"], out["top5"] = topk_accuracy(probs, labels)
         if job.get("reference"):
             np.save(work / "reference.npy", probs)
+            try:
+                save_reference_blocks(rt, x[:BLOCK_IMAGES], probs[:BLOCK_IMAGES], work)
+            except Exception as e:  # the reference row stands; failing rows then cannot say where they diverge
+                out["reason"] = f"block outputs not saved: {one_line(e)}"
         else:
             ref = np.load(work / "reference.npy")
             tols = job["tolerances"]
             tol = Tolerance(**tols.get(rt.precision, tols["fp32"]))
             p = compare(probs, ref, labels if job.get("labels_valid") else None, precision=rt.precision,
                         fmt=job["format"], tolerance=tol)
+            if not p.passed:  # say where it leaves the reference, as `yolocls diff` would
+                try:
+                    where = where_it_diverges(rt, np.asarray(x[:BLOCK_IMAGES]), probs, work)
+                except Exception as e:  # the row's parity figures stand; only the pointer is missing
+                    where = f"blocks not compared: {one_line(e)}"
+                p.failures = (*p.failures, *filter(None, [where]))
             out["parity"] = {**p.to_dict(), "tolerance": tol.__dict__}
         lap("val+parity")
         x1 = np.ascontiguousarray(x[:1])

@@ -13,6 +13,7 @@ Each child leads its own process group, so a converter's or runtime's helper pro
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing as mp
 import os
@@ -20,7 +21,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,6 +81,21 @@ def _context() -> Any:
     return _ctx
 
 
+@contextlib.contextmanager
+def clean_main() -> Iterator[None]:
+    """Start children as from a clean interpreter (`python -c`): multiprocessing re-imports the parent's
+    `__main__` in every child to find functions defined there, so a plain user script that calls the bench at
+    module level, without an `if __name__ == "__main__":` guard, would run again in each child and fail there
+    ("bootstrapping phase"). Every target here lives in yolocls, so no child needs the user's main module."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
 def start_fork_server() -> None:
     """Start the fork server now (its torch import can overlap other work); later forks reuse it."""
     ctx = _context()
@@ -113,7 +130,8 @@ def forked(target: Callable[[dict[str, Any]], dict[str, Any]], job: dict[str, An
     # Not a daemon: converters may start processes of their own.
     p = _context().Process(target=_forked_main, args=(target, job, str(log)))
     t0 = time.perf_counter()
-    p.start()
+    with clean_main():
+        p.start()
     try:
         p.join(timeout)
     except BaseException:  # Ctrl-C: the child leads its own session, so it would outlive us
@@ -173,7 +191,8 @@ class Worker:
         ctx = _context()
         parent, child = ctx.Pipe()
         self._proc = ctx.Process(target=_worker_main, args=(child,))  # not a daemon: converters start processes
-        self._proc.start()
+        with clean_main():
+            self._proc.start()
         child.close()
         self._conn = parent
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.keep_float import INT8_TOP1_GATE
 from ..errors import ParityError
 
 
@@ -25,7 +26,7 @@ TOLERANCES: dict[str, Tolerance] = {
     "fp32": Tolerance(max_abs=1e-4, min_agreement=1.0),
     "fp16": Tolerance(max_abs=5e-3, min_agreement=0.995),
     "bf16": Tolerance(max_abs=5e-3, min_agreement=0.995),
-    "int8": Tolerance(max_abs=None, min_agreement=None, max_top1_drop=1.0),
+    "int8": Tolerance(max_abs=None, min_agreement=None, max_top1_drop=INT8_TOP1_GATE),
 }
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-import tempfile
 import time
 import warnings
 from dataclasses import asdict
@@ -24,6 +23,7 @@ from . import isolation
 from .options import TOLERANCE_KEYS, build_tolerances, export_options, parse_batches
 from .rows import BenchReport, Row, evaluate_gate
 from .valdata import prepare_val
+from .workdir import work_folder
 
 CHILD = "yolocls.bench.child"
 
@@ -39,16 +39,19 @@ class Bench:
                  timeout: float = 600, tolerances: dict[str, Any] | None = None,
                  artifacts: dict[str, str | Path] | None = None, verbose: bool = True,
                  keep_artifacts: bool = False, command: str | None = None):
+        from ..cfg import check_args
         from ..exporters._registry import parse_formats
 
+        given = {"model": model, "data": data, "format": formats, "imgsz": imgsz, "device": device, "half": half,
+                 "int8": int8, "batch": batch, "runs": runs, "warmup": warmup, "threads": threads, "out": out,
+                 "check": check, "strict": strict, "timeout": timeout, "verbose": verbose}
+        a = check_args("bench", {k: v for k, v in given.items() if v is not None}, caller="the bench")
+        model, data, formats, imgsz, device = (a.get(k) for k in ("model", "data", "format", "imgsz", "device"))
+        half, int8, batch, runs, warmup = (a.get(k) for k in ("half", "int8", "batch", "runs", "warmup"))
+        threads, out, check, strict, timeout, verbose = (a.get(k) for k in ("threads", "out", "check", "strict",
+                                                                            "timeout", "verbose"))
         if half and int8:
             raise ConfigError("half=True and int8=True exclude each other; pick one precision")
-        if runs is not None and int(runs) < 1:
-            raise ConfigError(f"runs={runs} must be >= 1")
-        if int(warmup) < 0:
-            raise ConfigError(f"warmup={warmup} must be >= 0")
-        if float(timeout) <= 0:
-            raise ConfigError(f"timeout={timeout} must be > 0 seconds")
         self.formats = parse_formats(formats or "all")
         self.artifacts = {k: Path(v) for k, v in (artifacts or {}).items()}
         unknown = sorted(set(self.artifacts) - set(self.formats))
@@ -71,9 +74,12 @@ class Bench:
 
     def _forked(self, target: Any, job: dict[str, Any], timeout: float, work: Path, name: str,
                 worker: isolation.Worker | None = None) -> dict[str, Any]:
+        """The child's result; without one (it crashed, hung or never started), a failure that says so, marked
+        `isolation` (the child process failed, not necessarily what it was working on)."""
         log = work / f"{name}.log"
         oc = worker.run(target, job, timeout, log) if worker else isolation.forked(target, job, timeout, log)
-        return oc.result or {"status": "failed", "reason": oc.failure(name, timeout, log), "wall_s": oc.seconds}
+        return oc.result or {"status": "failed", "reason": oc.failure(name, timeout, log), "wall_s": oc.seconds,
+                             "isolation": True}
 
     def _measure(self, row: Row, artifact: Path, work: Path, timeout: float, ctx: dict[str, Any],
                  reference: bool = False) -> None:
@@ -167,6 +173,9 @@ class Bench:
             model = demo_checkpoint(verbose=self.verbose)
         job = self._job(work, "inspect", model=str(model), imgsz=self.imgsz)
         info = self._forked(inspect_job, job, self.timeout, work, "inspect")
+        if info.get("isolation"):
+            raise BenchError(f"the bench's child process that reads the reference model '{model}' gave no result "
+                             f"({info.get('reason')}); the child failed, which says nothing about the model")
         if info["status"] != "ok":
             raise BenchError(f"cannot use '{model}' as the reference model (give a yolocls .pt checkpoint or a model "
                              f"YAML): {info.get('reason')}")
@@ -181,25 +190,11 @@ class Bench:
         load_start = load_average()
         self._threads_on_busy_machine(load_start)
         isolation.start_fork_server()  # its torch import overlaps the parent's own start-up
-        work = Path(tempfile.mkdtemp(prefix="yolocls-bench-"))
-        try:
-            (work / "artifacts").mkdir()
-            info = self._inspect(work)
-            imgsz = int(self.imgsz or info["imgsz"])
-            if imgsz % 32:
-                new = -(-imgsz // 32) * 32
-                warnings.warn(f"imgsz={imgsz} is not a multiple of stride 32; using imgsz={new}", stacklevel=2)
-                imgsz = new
-            data = self.data or info["data"] or "digits"
-            val = prepare_val(str(data), imgsz, len(info["names"]), work)
-            ctx = {"imgsz": imgsz, "checkpoint": info["checkpoint"], "sha256": info["sha256"],
-                   "data_root": val["root"], "labels_valid": val["labels_valid"], "files": val["files"]}
-            rows = self._all_rows(work, ctx, info)
-            if self.keep_artifacts and self.out:
-                self._keep(rows, work)
-        finally:
-            self._exports.close()
-            shutil.rmtree(work, ignore_errors=True)
+        with work_folder(self.verbose) as work:
+            try:
+                info, imgsz, data, val, rows = self._run_in(work)
+            finally:
+                self._exports.close()
         rows_modules = self._modules()
         env = manifest(rows_modules)
         env["runtimes"] = {r.format: r.runtime_version for r in rows if r.runtime_version}
@@ -227,6 +222,24 @@ class Bench:
 
             print_summary(report, check=self.check, strict=self.strict)
         return report
+
+    def _run_in(self, work: Path) -> tuple[dict[str, Any], int, str, dict[str, Any], list[Row]]:
+        """Everything that uses the scratch folder: the reference, the val split, every format's row."""
+        (work / "artifacts").mkdir()
+        info = self._inspect(work)
+        imgsz = int(self.imgsz or info["imgsz"])
+        if imgsz % 32:
+            new = -(-imgsz // 32) * 32
+            warnings.warn(f"imgsz={imgsz} is not a multiple of stride 32; using imgsz={new}", stacklevel=3)
+            imgsz = new
+        data = self.data or info["data"] or "digits"
+        val = prepare_val(str(data), imgsz, len(info["names"]), work)
+        ctx = {"imgsz": imgsz, "checkpoint": info["checkpoint"], "sha256": info["sha256"],
+               "data_root": val["root"], "labels_valid": val["labels_valid"], "files": val["files"]}
+        rows = self._all_rows(work, ctx, info)
+        if self.keep_artifacts and self.out:
+            self._keep(rows, work)
+        return info, imgsz, str(data), val, rows
 
     def _threads_on_busy_machine(self, load: float | None) -> None:
         """On a machine already busy, multi-threaded runtimes spend their time waiting for descheduled threads
@@ -313,5 +326,17 @@ def bench_cli(args: dict[str, Any]) -> int:
     extra = sorted(set(kw) - allowed)
     if extra:
         raise ConfigError(f"'yolocls bench' does not take {', '.join(extra)}; see 'yolocls bench --help'")
-    report = benchmark(formats=fmt or "all", tolerances=tolerances, command=command, **kw)
+    import signal
+    import threading
+
+    def terminate(signum: int, frame: Any) -> None:  # SIGTERM (kill, a CI timeout): clean up like Ctrl-C does
+        raise SystemExit(128 + signum)
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, terminate) if main else None
+    try:
+        report = benchmark(formats=fmt or "all", tolerances=tolerances, command=command, **kw)
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
     return report.exit_code

@@ -87,6 +87,9 @@ def stratified_fraction(labels: list[int], fraction: float, seed: int = 0) -> li
     return sorted(keep)
 
 
+KEEP_BYTES = 256 << 20  # at most this much of huge images kept decoded at working size (per process)
+
+
 class _CachedImages:
     """Shared machinery: scan, fraction, and the ram/disk cache around `_decode(path)`."""
 
@@ -99,6 +102,8 @@ class _CachedImages:
         self.folder = scan.folder
         self.names = scan.names
         self.skipped = scan.skipped
+        self.large = set(scan.large)  # decoded once, at working size, into _kept
+        self._kept: dict[Path, np.ndarray] = {}
         self.paths = [scan.paths[i] for i in keep]
         self.labels = np.asarray([scan.labels[i] for i in keep], dtype=np.int64)
         self.imgsz = int(imgsz)
@@ -123,13 +128,18 @@ class _CachedImages:
         if self._ram is not None:
             return self._ram[i]
         path = self.paths[i]
+        if path in self._kept:
+            return self._kept[path]
         if self.cache == "disk":
             npy = self._npy(path)
             try:
                 return np.load(npy)
             except (OSError, ValueError):
                 pass
-        return self._decode(path)
+        a = self._decode(path)
+        if path in self.large and sum(k.nbytes for k in self._kept.values()) + a.nbytes <= KEEP_BYTES:
+            self._kept[path] = a  # a huge image is decoded once, not every epoch (arrays are never written to)
+        return a
 
     def _map(self, fn: Any, workers: int | None, desc: str) -> list[Any]:
         """[fn(path) for path in self.paths] on a thread pool, in chunks of 64 paths: one task per image costs

@@ -2,22 +2,26 @@
 
 The names and URLs are those of the Ultralytics classification dataset guide
 (`https://github.com/ultralytics/assets/releases/download/v0.0.0/<name>.zip`). The archive is fetched into a
-temp folder beside the destination, tested (zip CRC of every member), extracted there, and only then renamed
-onto `<datasets>/<name>` in one `os.replace`, so an interrupted download never leaves a half dataset that looks
-whole. Set `YOLOCLS_DATASETS_URL` to serve the archives from a mirror.
+temp folder beside the destination (retried with backoff on a network error or a 5xx answer:
+YOLOCLS_DOWNLOAD_RETRIES), tested (zip CRC of every member), checked against the free space (its declared size
+before the download, the total size of its members before extracting: a zip bomb or a wrong mirror must not
+fill the disk), extracted there, and only then renamed onto `<datasets>/<name>` in one `os.replace`, so an
+interrupted download never leaves a half dataset that looks whole. Set `YOLOCLS_DATASETS_URL` to serve the
+archives from a mirror.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import time
 import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
 
-from .._io import move_into_place, temp_folder
-from ..errors import DatasetError
+from .._io import as_disk_full, move_into_place, require_space, temp_folder
+from ..errors import DatasetError, DiskFullError
 
 NAMED_DATASETS = ("mnist160", "mnist", "fashion-mnist", "cifar10", "cifar100", "imagenette", "imagenette160",
                   "imagenette320", "imagewoof", "imagewoof160", "imagewoof320", "imagenet10", "caltech101",
@@ -36,27 +40,61 @@ def _manual_hint(url: str, dest: Path) -> str:
             f"'{dest}/train/<class>/<image>' exists (or pass data=<your ImageFolder path>)")
 
 
-def fetch(url: str, out: Path, timeout: float = TIMEOUT_S, desc: str = "") -> Path:
-    """Stream `url` into the file `out` with a tqdm progress bar. Raises DatasetError naming the URL."""
+class _Retryable(DatasetError):
+    """A failure worth another attempt: the network, a timeout, a 5xx answer, a body cut short."""
+
+
+def fetch(url: str, out: Path, timeout: float = TIMEOUT_S, desc: str = "", retries: int | None = None) -> Path:
+    """Stream `url` into the file `out` with a tqdm progress bar, retrying network errors and 5xx answers
+    (`retries` attempts in all, 1 s, 2 s, 4 s... apart; default YOLOCLS_DOWNLOAD_RETRIES). Raises DatasetError
+    naming the URL, or DiskFullError when the archive's declared size does not fit."""
+    from .. import limits
+
+    attempts = limits.download_retries() if retries is None else max(1, int(retries))
+    for attempt in range(1, attempts + 1):
+        try:
+            return _fetch_once(url, out, timeout, desc)
+        except _Retryable as e:
+            if attempt == attempts:
+                raise DatasetError(f"{e} (after {attempts} attempt{'s' if attempts > 1 else ''})") from None
+            wait = 2.0 ** (attempt - 1)
+            print(f"{e}; retrying in {wait:g} s (attempt {attempt + 1} of {attempts})", flush=True)
+            time.sleep(wait)
+    raise AssertionError("unreachable")
+
+
+def _fetch_once(url: str, out: Path, timeout: float, desc: str) -> Path:
     from tqdm import tqdm
 
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as r, open(out, "wb") as f:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
             total = int(r.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=desc or Path(url).name,
-                      leave=False, mininterval=0.5) as bar:
+            if total:
+                require_space(out, total, what=f"the archive {url}")
+            with open(out, "wb") as f, tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
+                                            desc=desc or Path(url).name, leave=False, mininterval=0.5) as bar:
                 while chunk := r.read(1 << 20):
                     f.write(chunk)
                     bar.update(len(chunk))
+            if total and out.stat().st_size < total:
+                raise _Retryable(f"download of {url} ended after {out.stat().st_size} of {total} bytes")
+    except DatasetError:
+        raise
+    except DiskFullError:
+        raise
     except urllib.error.HTTPError as e:
-        raise DatasetError(f"download of {url} failed: HTTP {e.code} {e.reason}") from None
+        error = _Retryable if e.code >= 500 else DatasetError
+        raise error(f"download of {url} failed: HTTP {e.code} {e.reason}") from None
     except TimeoutError as e:
-        raise DatasetError(f"download of {url} timed out after {timeout:.0f}s ({e})") from None
+        raise _Retryable(f"download of {url} timed out after {timeout:.0f}s ({e})") from None
     except (urllib.error.URLError, OSError) as e:
+        full = as_disk_full(e, out)
+        if full is not None:
+            raise full from None
         reason = getattr(e, "reason", e)
         if isinstance(reason, TimeoutError):
-            raise DatasetError(f"download of {url} timed out after {timeout:.0f}s") from None
-        raise DatasetError(f"download of {url} failed: {reason}") from None
+            raise _Retryable(f"download of {url} timed out after {timeout:.0f}s") from None
+        raise _Retryable(f"download of {url} failed: {reason}") from None
     return out
 
 
@@ -96,7 +134,16 @@ def download_dataset(name: str, dest: Path, url: str | None = None, timeout: flo
         check_zip(archive, url)
         out = tmp / "extracted"
         with zipfile.ZipFile(archive) as z:
-            z.extractall(out)
+            unpacked = sum(i.file_size for i in z.infolist())
+            require_space(tmp, unpacked, what=f"the dataset '{name}' unpacked from {url}",
+                          largest=max((i.file_size for i in z.infolist()), default=0))
+            try:
+                z.extractall(out)
+            except OSError as e:
+                full = as_disk_full(e, tmp, unpacked)
+                if full is None:
+                    raise
+                raise full from None
         archive.unlink()
         root = _dataset_root(out)
         if not (root / "train").is_dir():

@@ -1,11 +1,17 @@
 """Reading images: every common format and mode to RGB, EXIF orientation applied.
 
 Also the in-memory kinds a user can hand to predict: NumPy arrays (HWC uint8, **RGB**) and PIL images.
+
+Huge images: one with more than `yolocls.limits.max_pixels()` pixels (YOLOCLS_MAX_PIXELS) is refused with a
+SourceError naming it and the limit (Pillow's own DecompressionBombWarning is replaced by that limit). One with
+more than LARGE_PIXELS is decoded once, then reduced by a whole factor (`Image.reduce`) before anything else
+touches it, when a target size is known; a dataset keeps such images decoded at working size (see datasets.py).
 """
 
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +21,39 @@ from ..errors import SourceError
 
 # EXIF orientations that rotate by 90 degrees (the stored width and height swap on display).
 _TRANSPOSED = {5, 6, 7, 8}
+LARGE_PIXELS = 50_000_000  # beyond any camera photo of a usual dataset: decoded reduced, kept decoded once
+# yolocls enforces its own pixel limit (a clear error naming the file), so Pillow's warning below it is noise
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+
+def pixel_problem(size: tuple[int, int]) -> str | None:
+    """Why an image of `size` (w, h) is refused (over the pixel limit), or None."""
+    from ..limits import MAX_PIXELS, max_pixels
+
+    limit = max_pixels()
+    if size[0] * size[1] > limit:
+        return (f"{size[0]}x{size[1]} = {size[0] * size[1]:,} pixels, over the limit of {limit:,} (set "
+                f"{MAX_PIXELS[0]} to allow larger images)")
+    return None
+
+
+def open_limited(src: str | Path | io.BytesIO, name: str) -> Image.Image:
+    """Image.open with yolocls' pixel limit in place of Pillow's (which refuses at twice its MAX_IMAGE_PIXELS)."""
+    from ..limits import MAX_PIXELS, max_pixels
+
+    limit = max_pixels()
+    if Image.MAX_IMAGE_PIXELS is not None and 2 * Image.MAX_IMAGE_PIXELS < limit:
+        Image.MAX_IMAGE_PIXELS = limit // 2 + 1  # YOLOCLS_MAX_PIXELS was set above Pillow's own limit
+    try:
+        img = Image.open(src)
+    except Image.DecompressionBombError as e:
+        raise SourceError(f"image '{name}' is over the pixel limit of {limit:,} ({e}); set {MAX_PIXELS[0]} to allow "
+                          f"larger images") from None
+    problem = pixel_problem(img.size)
+    if problem:
+        img.close()
+        raise SourceError(f"image '{name}' is refused: {problem}")
+    return img
 
 
 def to_rgb(img: Image.Image) -> Image.Image:
@@ -43,7 +82,7 @@ def open_image(src: str | Path | bytes, target: int | None = None) -> tuple[Imag
     """
     name = "<bytes>" if isinstance(src, (bytes, bytearray, memoryview)) else str(src)
     try:
-        img = Image.open(io.BytesIO(src) if name == "<bytes>" else src)
+        img = open_limited(io.BytesIO(src) if name == "<bytes>" else src, name)
         w, h = img.size
         if (img.getexif().get(0x0112) or 1) in _TRANSPOSED:
             w, h = h, w
@@ -54,6 +93,12 @@ def open_image(src: str | Path | bytes, target: int | None = None) -> tuple[Imag
             if s < 0.5:
                 sw, sh = img.size
                 img.draft("RGB", (int(sw * s) + 1, int(sh * s) + 1))
+        elif target and w * h > LARGE_PIXELS and min(w, h) >= 2 * target:
+            # No reduced decode outside JPEG: decode once, then shrink by a whole factor at once, before the
+            # orientation and mode conversions copy the full-size image (peak memory: one full decode).
+            if img.mode not in ("L", "LA", "RGB", "RGBA", "I", "F"):
+                img = to_rgb(img)  # reduce() takes no palette or bit images
+            img = img.reduce(min(w, h) // target)
         img = ImageOps.exif_transpose(img)
         return to_rgb(img), (h, w)
     except FileNotFoundError:

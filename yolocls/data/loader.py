@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from ..errors import DatasetError
 from .datasets import TrainImages
 from .transforms import TrainTransform, sample_rng
 
@@ -90,13 +91,21 @@ def collate_uint8(batch: list[tuple[np.ndarray, int, int]]) -> tuple[torch.Tenso
 
 def build_train_loader(images: TrainImages, transform: TrainTransform, batch: int, workers: int, seed: int = 0,
                        rank: int = 0, world_size: int = 1, pin_memory: bool = False) -> DataLoader:
-    """A DataLoader over (epoch, index) keys; call `loader.sampler.set_epoch(e)` before each epoch."""
+    """A DataLoader over (epoch, index) keys; call `loader.sampler.set_epoch(e)` before each epoch.
+
+    An epoch whose last batch would hold a single image drops it: BatchNorm cannot normalise one sample in
+    training mode (PyTorch raises), and the image is seen in other epochs (the order is reshuffled each epoch).
+    """
     sampler = EpochSampler(len(images), seed=seed, shuffle=True, rank=rank, world_size=world_size)
+    if len(sampler) < 2:
+        raise DatasetError(f"training needs at least 2 images per process; {images.folder} has {len(images)}"
+                           + (f" for {world_size} processes" if world_size > 1 else ""))
     kw: dict[str, Any] = {}
     if workers > 0:
         kw = {"persistent_workers": True, "prefetch_factor": 4}
     return DataLoader(AugmentedDataset(images, transform, seed), batch_size=batch, sampler=sampler,
-                      num_workers=workers, collate_fn=collate_uint8, pin_memory=pin_memory, drop_last=False, **kw)
+                      num_workers=workers, collate_fn=collate_uint8, pin_memory=pin_memory,
+                      drop_last=len(sampler) % batch == 1, **kw)
 
 
 def to_float(imgs: torch.Tensor, device: torch.device | str,

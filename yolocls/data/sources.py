@@ -243,17 +243,47 @@ def _from_video(p: Path, stride: int, name: str) -> Source:
     return Source("video", frames(), -(-n // stride))
 
 
-def fetch_url(url: str, timeout: float = 30.0) -> bytes:
-    """Download `url` into memory; SourceError naming the URL when it cannot be reached or answers an error."""
+def fetch_url(url: str, timeout: float | None = None, deadline: float | None = None,
+              max_bytes: int | None = None) -> bytes:
+    """Download `url` into memory; SourceError naming the URL when it cannot be reached, answers an error, takes
+    longer than `deadline` seconds in all (a server dripping bytes must not hang predict), or delivers more than
+    `max_bytes`. `timeout` bounds each read. Defaults: yolocls.limits (YOLOCLS_URL_TIMEOUT, YOLOCLS_URL_DEADLINE,
+    YOLOCLS_URL_MAX_MB)."""
+    import time
     import urllib.error
     import urllib.request
 
+    from .. import limits
+
+    timeout = limits.url_timeout() if timeout is None else timeout
+    deadline = limits.url_deadline() if deadline is None else deadline
+    cap = limits.url_max_bytes() if max_bytes is None else max_bytes
+    over = (f"more than the {cap / 2**20:g} MB an image URL may deliver (set {limits.URL_MAX_MB[0]} to allow "
+            f"more)")
     req = urllib.request.Request(url, headers={"User-Agent": "yolocls"})
+    end = time.monotonic() + deadline
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.read()
+        with urllib.request.urlopen(req, timeout=min(timeout, deadline)) as r:
+            length = r.headers.get("Content-Length")
+            if length and length.isdigit() and int(length) > cap:
+                raise SourceError(f"cannot download '{url}': it is {int(length) / 2**20:.0f} MB, {over}")
+            chunks, n = [], 0
+            while chunk := r.read1(1 << 16):  # what one receive brings: a slow server cannot stretch one read
+                n += len(chunk)
+                if n > cap:
+                    raise SourceError(f"cannot download '{url}': it sent {over}")
+                chunks.append(chunk)
+                if time.monotonic() > end:
+                    raise SourceError(f"cannot download '{url}': it took longer than {deadline:g} s in all ({n} "
+                                      f"bytes received; set {limits.URL_DEADLINE[0]} to wait longer)")
+            return b"".join(chunks)
     except urllib.error.HTTPError as e:
         raise SourceError(f"cannot download '{url}': HTTP {e.code} {e.reason}") from None
+    except TimeoutError:
+        raise SourceError(f"cannot download '{url}': no data for {min(timeout, deadline):g} s (set "
+                          f"{limits.URL_TIMEOUT[0]} to wait longer)") from None
     except (urllib.error.URLError, OSError, ValueError) as e:
         reason = getattr(e, "reason", e)
+        if isinstance(reason, TimeoutError):
+            raise SourceError(f"cannot download '{url}': no answer within {min(timeout, deadline):g} s") from None
         raise SourceError(f"cannot download '{url}': {reason} (is the URL right and the host reachable?)") from None

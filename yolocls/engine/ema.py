@@ -1,8 +1,8 @@
-"""Exponential moving average of a model's weights (and BatchNorm statistics), as YOLO training keeps it."""
+"""Exponential moving average of a model's weights (and BatchNorm statistics), which validation and the saved
+checkpoints use."""
 
 from __future__ import annotations
 
-import math
 from copy import deepcopy
 from typing import Any
 
@@ -15,19 +15,31 @@ def de_parallel(model: nn.Module) -> nn.Module:
     return model.module if isinstance(model, (nn.parallel.DistributedDataParallel, nn.DataParallel)) else model
 
 
-class ModelEMA:
-    """ema = d * ema + (1 - d) * model after every optimizer step, with d = decay * (1 - exp(-updates / tau)):
-    the average follows the model closely early on and smooths more as training goes."""
+def ema_decay(updates: int, decay: float = 0.9999) -> float:
+    """The EMA's decay at update `updates` (from 1): min(decay, (1 + u) / (10 + u)), TensorFlow's
+    ExponentialMovingAverage(num_updates) rule. The average then spans 1 / (1 - d) = (10 + u) / 9 updates, about
+    the last ninth of the run so far, up to 1 / (1 - decay) = 10,000 updates.
 
-    def __init__(self, model: nn.Module, decay: float = 0.9999, tau: float = 2000.0, updates: int = 0):
+    Ultralytics' decay * (1 - exp(-u / 2000)) spans under 3 updates until u = 2,000 and 150 at u = 10,000, so
+    the EMA of a run of a few thousand updates (most runs on a user's folder) is the last model; spanning a
+    fixed fraction of the run averages out the last epochs' noise at any length (measured in docs, training
+    recipe)."""
+    return min(decay, (1 + updates) / (10 + updates))
+
+
+class ModelEMA:
+    """ema = d * ema + (1 - d) * model after every optimizer step, with d = `ema_decay(updates)`: the average
+    follows the model closely early on and spans more updates as training goes."""
+
+    def __init__(self, model: nn.Module, decay: float = 0.9999, updates: int = 0):
         self.ema = deepcopy(de_parallel(model)).eval()
         for p in self.ema.parameters():
             p.requires_grad_(False)
-        self.decay, self.tau, self.updates = decay, tau, int(updates)
+        self.decay, self.updates = decay, int(updates)
 
     def update(self, model: nn.Module) -> None:
         self.updates += 1
-        d = self.decay * (1 - math.exp(-self.updates / self.tau))
+        d = ema_decay(self.updates, self.decay)
         ema, cur = self._pairs(de_parallel(model))
         with torch.no_grad():
             if hasattr(torch, "_foreach_lerp_"):  # one fused call instead of ~300 small ones

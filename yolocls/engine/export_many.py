@@ -1,5 +1,7 @@
 """Export one model to several formats: never stop at the first failure, record why each one failed, print a
-table, and write a manifest (JSON) beside the artifacts.
+table, and write a manifest (JSON) beside the artifacts. The manifest accumulates: each export merges its
+entries (one per format and precision) into what earlier exports recorded, under a lock, so exporting onnx and
+then openvino, or two exports at once, keeps every entry.
 
 `yolocls export model=best.pt format=onnx,openvino`, `yolocls-export --model best.pt --format all`, and
 from Python `export_formats("best.pt", "all", imgsz=224)`.
@@ -18,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import STATUSES, MissingDependencyError, PlatformNotSupportedError, status_of
+from ..errors import STATUSES, MissingDependencyError, PlatformNotSupportedError, YoloclsError, status_of
 from ..exporters._registry import exporter_names, get_exporter, parse_formats, spec_dict
 from ..formats import DEFAULT_EXPORT
 from ..runtimes import runs_on
@@ -51,11 +53,16 @@ def export_one(yolo: Any, fmt: str, **opts: Any) -> ExportResult:
                                source_sha256=file_sha256(src) if src else None,
                                provenance=(yolo.ckpt or {}).get("provenance"), **opts)
         except (MissingDependencyError, PlatformNotSupportedError) as e:
-            res = ExportResult(format=fmt, status=status_of(e), reason=str(e), versions=_installed_versions(fmt))
+            res = ExportResult(format=fmt, status=status_of(e), precision=_precision(fmt, opts), reason=str(e),
+                               versions=_installed_versions(fmt))
+        except YoloclsError as e:  # our own errors say what is wrong (a full disk, a bad option)
+            res = ExportResult(format=fmt, status=status_of(e), precision=_precision(fmt, opts), reason=str(e),
+                               versions=_installed_versions(fmt))
         except Exception as e:  # any converter error: record it and go on with the next format
             last = traceback.extract_tb(e.__traceback__)[-1]
-            res = ExportResult(format=fmt, status=status_of(e), reason=f"{type(e).__name__}: {e} "
-                               f"(at {Path(last.filename).name}:{last.lineno})", versions=_installed_versions(fmt))
+            res = ExportResult(format=fmt, status=status_of(e), precision=_precision(fmt, opts),
+                               reason=f"{type(e).__name__}: {e} (at {Path(last.filename).name}:{last.lineno})",
+                               versions=_installed_versions(fmt))
     notes = list(dict.fromkeys(str(w.message).splitlines()[0] for w in caught
                                if issubclass(w.category, UserWarning)))
     if notes and res.status == "ok":
@@ -65,14 +72,22 @@ def export_one(yolo: Any, fmt: str, **opts: Any) -> ExportResult:
     return res
 
 
+def _precision(fmt: str, opts: dict[str, Any]) -> str:
+    """The precision an export of `fmt` with `opts` asks for (a format without half/int8 exports fp32)."""
+    takes = get_exporter(fmt)[0].options
+    return "int8" if opts.get("int8") and "int8" in takes else "fp16" if opts.get("half") and "half" in takes else "fp32"
+
+
 def export_formats(model: Any, formats: str | list[str] = "all", *, manifest: bool | str | Path = True,
                    verbose: bool = True, **opts: Any) -> list[ExportResult]:
     """Export `model` (a YOLO, or a checkpoint/YAML path) to every requested format; return one result each.
 
     `manifest`: True writes `<stem>_export_manifest.json` beside the artifacts, a path writes it there.
     """
+    from ..cfg import check_args
     from .model import YOLO
 
+    opts = check_args("export", opts, caller="export_formats()")
     yolo = model if isinstance(model, YOLO) else YOLO(model)
     yolo._require_torch_model("export")
     names = parse_formats(formats)
@@ -99,24 +114,45 @@ def manifest_path(yolo: Any, manifest: bool | str | Path) -> Path:
 
 def write_manifest(results: list[ExportResult], path: Path, yolo: Any, requested: list[str],
                    opts: dict[str, Any]) -> Path:
-    """Per format: status, path, size, sha256, seconds, converter versions, and the reason for each failure."""
-    from .._io import write_text
+    """Per format and precision: status, path, size, sha256, seconds, options, converter versions, and the
+    reason for each failure; merged into the entries earlier exports of the same model recorded (this run's
+    replace theirs for the same format and precision), under a lock on the folder."""
+    from .._io import locked, write_text
     from .._version import __version__
     from ..models.checkpoint import file_sha256
 
-    counts = {s: sum(r.status == s for r in results) for s in STATUSES}
-    doc = {
-        "yolocls": __version__,
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "model": {"source": yolo.source, "sha256": file_sha256(yolo.ckpt_path) if yolo.ckpt_path else None},
-        "requested": requested,
-        "options": {k: v for k, v in opts.items() if v is not None},
-        "environment": {"python": platform.python_version(), "platform": platform.platform()},
-        "summary": counts,
-        "formats": [{**r.to_dict(), "spec": {**spec_dict(get_exporter(r.format)[0]), "runs_on": runs_on(r.format)}}
-                    for r in results],
-    }
-    return write_text(path, json.dumps(doc, indent=2, default=str) + "\n")
+    sha = file_sha256(yolo.ckpt_path) if yolo.ckpt_path else None
+    options = {k: v for k, v in opts.items() if v is not None}
+    new = [{**r.to_dict(), "options": options,
+            "spec": {**spec_dict(get_exporter(r.format)[0]), "runs_on": runs_on(r.format)}} for r in results]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with locked(path.parent):
+        entries = {(e["format"], e.get("precision", "fp32")): e for e in _earlier_entries(path, sha)}
+        entries.update({(e["format"], e["precision"]): e for e in new})
+        merged = list(entries.values())
+        doc = {
+            "yolocls": __version__,
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "model": {"source": yolo.source, "sha256": sha},
+            "requested": requested,
+            "options": options,
+            "environment": {"python": platform.python_version(), "platform": platform.platform()},
+            "summary": {s: sum(e["status"] == s for e in merged) for s in STATUSES},
+            "formats": merged,
+        }
+        return write_text(path, json.dumps(doc, indent=2, default=str) + "\n")
+
+
+def _earlier_entries(path: Path, sha: str | None) -> list[dict[str, Any]]:
+    """The entries an earlier export of the same checkpoint wrote to `path` (none for another checkpoint, or a
+    manifest that does not parse)."""
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    if not isinstance(doc, dict) or (doc.get("model") or {}).get("sha256") != sha:
+        return []  # the checkpoint changed (retrained): its old artifacts' entries no longer describe it
+    return [e for e in doc.get("formats") or [] if isinstance(e, dict) and "format" in e and "status" in e]
 
 
 def results_table(results: list[ExportResult]) -> str:
@@ -164,7 +200,10 @@ def export_cli(args: dict[str, Any]) -> int:
 
 def formats_help() -> str:
     """The format table for `yolocls export --help` (imports no backend)."""
-    lines = ["", "formats (format=NAME, a comma list, or all):",
+    from ..formats import ALIASES
+
+    aliases = ", ".join(f"{a} = {f}" for a, f in ALIASES.items())
+    lines = ["", f"formats (format=NAME, a comma list, or all; also {aliases}):",
              f"  {'name':<12} {'artifact':<24} {'pip extra':<11} {'status':<20} options"]
     for name in exporter_names():
         spec, platform = get_exporter(name)[0], runs_on(name)

@@ -123,9 +123,10 @@ class YOLO:
 
     def val(self, **kwargs: Any) -> Any:
         """Validate on `data=` (default: the dataset the model was trained on); returns metrics with .top1/.top5."""
+        from ..cfg import check_args
         from .validator import val
 
-        self.metrics = val(self, **kwargs)
+        self.metrics = val(self, **check_args("val", kwargs, caller="val()"))
         return self.metrics
 
     def predict(self, source: Any = None, stream: bool = False, **kwargs: Any) -> Any:
@@ -140,9 +141,11 @@ class YOLO:
 
     def export(self, format: str = DEFAULT_EXPORT, **kwargs: Any) -> str:
         """Export to `format` (see `yolocls export --help`); returns the artifact path. Raises on failure."""
+        from ..cfg import check_args
         from ..models.checkpoint import file_sha256
         from .exporter import export_model
 
+        kwargs = check_args("export", kwargs, caller="export()")
         model = self._require_torch_model("export()")
         src = self.ckpt_path
         res = export_model(model, format, source=src, source_sha256=file_sha256(src) if src else None,

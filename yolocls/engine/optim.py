@@ -1,10 +1,12 @@
 """Optimizer, learning-rate schedule and warm-up, following the YOLO training recipe.
 
 Parameters fall in three groups: biases (no weight decay), normalisation weights (no decay) and all other weights
-(decay). `optimizer=auto` picks AdamW with lr = 0.002 * 5 / (4 + nc) for runs of at most 10,000 iterations and
-SGD(lr=0.01, momentum=0.9) for longer ones, and says so. The schedule multiplies each group's initial lr by a
-factor falling linearly (or by half a cosine, `cos_lr`) from 1 to `lrf` over the epochs; during warm-up the lr
-rises from 0 (biases: from warmup_bias_lr) and momentum from warmup_momentum.
+(decay). `optimizer=auto` picks SGD(lr=0.01, momentum=0.9) for runs of more than 10,000 iterations and AdamW for
+shorter ones: lr = 0.002 * 5 / (4 + nc) (Ultralytics' fit) when the run starts from transferred weights, and
+lr = 0.002 when it starts from scratch, which needs larger steps than fine-tuning (measured: docs, training
+recipe). It says which and why. The schedule multiplies each group's initial lr by a factor falling linearly (or
+by half a cosine, `cos_lr`) from 1 to `lrf` over the epochs; during warm-up the lr rises from 0 (biases: from
+warmup_bias_lr) and momentum from warmup_momentum.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from .fused_adamw import FusedAdamW
 
 OPTIMIZERS = ("SGD", "Adam", "Adamax", "AdamW", "NAdam", "RAdam", "RMSProp")
 AUTO_SGD_ITERATIONS = 10_000
+SCRATCH_ADAMW_LR = 0.002
+DEFAULT_WARMUP_EPOCHS, WARMUP_FRACTION = 3.0, 0.1
 
 
 @dataclass(frozen=True)
@@ -33,15 +37,19 @@ class OptimizerChoice:
     reason: str
 
 
-def choose_optimizer(name: str, lr0: float, momentum: float, nc: int, iterations: int) -> OptimizerChoice:
-    """Resolve `optimizer=auto` (and validate explicit names)."""
+def choose_optimizer(name: str, lr0: float, momentum: float, nc: int, iterations: int,
+                     from_scratch: bool = False) -> OptimizerChoice:
+    """Resolve `optimizer=auto` (and validate explicit names). `from_scratch`: no weights were transferred."""
     if str(name).lower() == "auto":
         if iterations > AUTO_SGD_ITERATIONS:
             return OptimizerChoice("SGD", 0.01, 0.9, f"{iterations:,} iterations > {AUTO_SGD_ITERATIONS:,}: a long "
                                                      f"run, where SGD generalises best")
+        why = f"{iterations:,} iterations <= {AUTO_SGD_ITERATIONS:,}: a short run, where AdamW converges fastest"
+        if from_scratch:
+            return OptimizerChoice("AdamW", SCRATCH_ADAMW_LR, 0.9, f"{why}; lr0 = {SCRATCH_ADAMW_LR} for weights "
+                                                                   f"trained from scratch")
         lr = round(0.002 * 5 / (4 + nc), 6)
-        return OptimizerChoice("AdamW", lr, 0.9, f"{iterations:,} iterations <= {AUTO_SGD_ITERATIONS:,}: a short run, "
-                                                 f"where AdamW converges fastest; lr0 = 0.002 * 5 / (4 + nc={nc})")
+        return OptimizerChoice("AdamW", lr, 0.9, f"{why}; lr0 = 0.002 * 5 / (4 + nc={nc}) for transferred weights")
     canon = {o.lower(): o for o in OPTIMIZERS}.get(str(name).lower())
     if canon is None:
         raise ConfigError(f"optimizer='{name}' is not supported; use auto or one of {', '.join(OPTIMIZERS)}")
@@ -93,12 +101,24 @@ def lr_factor(epochs: int, lrf: float, cos: bool) -> Callable[[int], float]:
     return lambda e: max(1 - e / epochs, 0) * (1.0 - lrf) + lrf
 
 
-def warmup_iterations(warmup_epochs: float, nb: int) -> int:
-    """Warm-up length in iterations: warmup_epochs of batches (0 turns warm-up off).
+def default_warmup_epochs(epochs: int) -> float:
+    """`warmup_epochs` when none is given: 3 (Ultralytics' default), but at most a tenth of the run.
+
+    Three epochs are 3% of the 100-epoch runs that default was made for, and 30% of a 10-epoch run, whose first
+    three epochs then barely move the loss off ln(nc); one epoch in ten left more of the run to learning (measured
+    in docs, training recipe)."""
+    return min(DEFAULT_WARMUP_EPOCHS, WARMUP_FRACTION * int(epochs))
+
+
+def warmup_iterations(warmup_epochs: float, nb: int, epochs: int | None = None) -> int:
+    """Warm-up length in iterations: warmup_epochs of batches (0 turns warm-up off), leaving the last epoch out
+    of it as Ultralytics does.
 
     Current Ultralytics (8.4, read from the lr log of a checkpoint it wrote) warms up for exactly this long;
     older releases imposed a 100-iteration minimum, which swallows most of a short run.
     """
+    if epochs is not None:
+        warmup_epochs = min(warmup_epochs, max(int(epochs) - 1, 0))
     return max(round(warmup_epochs * nb), 1) if warmup_epochs > 0 else -1
 
 

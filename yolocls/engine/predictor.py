@@ -48,13 +48,15 @@ class PredictOptions:
 
 
 def _options(kwargs: dict[str, Any]) -> PredictOptions:
+    from ..cfg import check_args
+
     known = [f.name for f in fields(PredictOptions)]
     for k in kwargs:
         if k not in known:
             close = difflib.get_close_matches(k, known, n=1)
             raise ConfigError(f"predict() got an unknown argument '{k}'."
                               + (f" Did you mean '{close[0]}'?" if close else f" Known: {', '.join(known)}"))
-    o = PredictOptions(**kwargs)
+    o = PredictOptions(**check_args("predict", kwargs, caller="predict()"))
     o.batch = 1 if o.batch is None else int(o.batch)
     o.workers = min(4, os.cpu_count() or 1) if o.workers is None else int(o.workers)
     if o.batch < 1 or o.workers < 0:

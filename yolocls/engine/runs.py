@@ -18,7 +18,19 @@ def increment_path(path: str | Path, exist_ok: bool = False) -> Path:
 
 def run_dir(mode: str, project: str | Path | None = None, name: str | None = None, exist_ok: bool = False,
             mkdir: bool = True) -> Path:
-    d = increment_path(Path(project or "runs/classify") / (name or mode), exist_ok=exist_ok)
-    if mkdir:
-        d.mkdir(parents=True, exist_ok=True)
-    return d
+    """The run folder, created (unless mkdir=False). Without exist_ok the folder is claimed by creating it, so two
+    runs started at once with the same name get train and train2, never one folder between them."""
+    base = Path(project or "runs/classify") / (name or mode)
+    if not mkdir or exist_ok:
+        d = increment_path(base, exist_ok=exist_ok)
+        if mkdir:
+            d.mkdir(parents=True, exist_ok=True)
+        return d
+    base.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        d = increment_path(base)
+        try:
+            d.mkdir()
+            return d
+        except FileExistsError:  # another run claimed it between the check and the mkdir: take the next
+            continue

@@ -22,17 +22,26 @@ import torch
 import torch.nn.functional as F
 import yaml
 
-from .._io import write_text
+from .._io import require_space, write_text
+from ..cfg import check_args, mode_defaults
 from ..data.datasets import DatasetInfo, EvalImages, TrainImages, dataset_info, parse_cache
 from ..data.loader import build_train_loader, cpu_count, default_workers, to_float
 from ..data.transforms import TrainTransform
-from ..errors import CheckpointError, ConfigError
+from ..errors import CheckpointError, ConfigError, DiskFullError
 from ..models import ClassificationModel, check_imgsz, load_checkpoint, save_checkpoint, transfer_weights
 from ..models.checkpoint import checkpoint_from_model
 from . import distributed as ddp
 from .ema import ModelEMA, de_parallel
 from .metrics import ClassifyMetrics
-from .optim import EpochLR, apply_warmup, build_optimizer, choose_optimizer, lr_factor, warmup_iterations
+from .optim import (
+    EpochLR,
+    apply_warmup,
+    build_optimizer,
+    choose_optimizer,
+    default_warmup_epochs,
+    lr_factor,
+    warmup_iterations,
+)
 from .runs import run_dir
 from .validator import evaluate
 
@@ -50,22 +59,26 @@ def final_checkpoint(ckpt: dict[str, Any]) -> dict[str, Any]:
 
 def train_defaults() -> dict[str, Any]:
     """Every train-mode argument with its default, from cfg/default.yaml."""
-    spec = yaml.safe_load((Path(__file__).resolve().parents[1] / "cfg" / "default.yaml").read_text())
-    return {k: v.get("default") for k, v in spec.items() if "train" in v.get("modes", [])}
+    return mode_defaults("train")
 
 
 def make_args(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The run's arguments: the defaults, then `kwargs` (each checked against its type, range and choices)."""
     args = train_defaults()
-    unknown = [k for k in kwargs if k not in args]
-    if unknown:
-        raise ConfigError(f"unknown training argument(s) {unknown}; see 'yolocls train --help'")
-    args.update(kwargs)
-    args["imgsz"] = check_imgsz(args["imgsz"] or 224)
-    args["batch"] = int(args["batch"] or 64)
-    args["epochs"] = int(args["epochs"])
-    if args["batch"] < 1 or args["epochs"] < 1:
-        raise ConfigError(f"batch={args['batch']} and epochs={args['epochs']} must be positive")
+    args.update(check_args("train", kwargs, caller="train()"))
+    args["imgsz"] = check_imgsz(224 if args["imgsz"] is None else args["imgsz"])
+    args["batch"] = 64 if args["batch"] is None else int(args["batch"])
+    if args["warmup_epochs"] is None:
+        args["warmup_epochs"] = default_warmup_epochs(args["epochs"])
     return {k: (str(v) if isinstance(v, Path) else v) for k, v in args.items()}
+
+
+def is_better(top1: float, loss: float, best_top1: float, best_loss: float) -> bool:
+    """Whether an epoch's validation beats the best so far: higher top-1, or the same top-1 at a lower val loss.
+
+    Top-1 moves in steps of 1/len(val), so on a small val split ties are common; the lower loss breaks them
+    toward the more confident model (Ultralytics ranks by (top-1 + top-5) / 2, which can pick a lower top-1)."""
+    return top1 > best_top1 or (top1 == best_top1 and loss < best_loss)
 
 
 def rng_state() -> dict[str, Any]:
@@ -141,6 +154,7 @@ class Trainer:
         self.yolo = yolo
         self.rank, self.local_rank, self.world = ddp.env_rank()
         self.resume_ckpt: dict[str, Any] | None = None
+        self.transferred = 0  # weights _build_model copied in (0: training from scratch)
         kwargs = dict(kwargs)
         fixed_dir = kwargs.pop("_save_dir", None)  # chosen by the launching process under DDP
         if kwargs.get("resume"):
@@ -189,9 +203,11 @@ class Trainer:
         if isinstance(pre, str) and pre.lower() not in ("true", "false"):
             ck = load_checkpoint(pre)
             n, total = transfer_weights(model, ck.get("ema") or ck["model"])
+            self.transferred = n
             self.log(f"Transferred {n}/{total} items from pretrained weights {pre}")
         elif pre and (self.yolo.ckpt is not None or getattr(self.yolo, "transferred", None)):
             n, total = transfer_weights(model, src.state_dict())
+            self.transferred = n
             self.log(f"Transferred {n}/{total} items from {self.yolo.source}")
         return model
 
@@ -200,6 +216,7 @@ class Trainer:
         model = de_parallel(self.model)
         model.names, model.imgsz, model.args = self.names, self.args["imgsz"], self._plain_args()
         return checkpoint_from_model(model, epoch=epoch, best_fitness=self.best_top1, best_epoch=self.best_epoch,
+                                     best_val_loss=self.best_loss, from_scratch=self.from_scratch,
                                      train_metrics=self.last_row,
                                      ema=self.ema.state_dict(), updates=self.ema.updates,
                                      optimizer=self.optimizer.state_dict(), scheduler=self.scheduler.state_dict(),
@@ -210,22 +227,34 @@ class Trainer:
         return {k: v for k, v in self.args.items() if not k.startswith("_") and k != "resume"}
 
     def _write_row(self, row: dict[str, Any]) -> None:
+        """Add an epoch's row to results.csv, rewritten whole (atomically): a full disk never leaves half a row."""
         path = self.save_dir / "results.csv"
-        new = not path.exists()
-        with open(path, "a", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=CSV_KEYS)
-            if new:
-                w.writeheader()
-            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+        rows = self._read_rows(path)
+        rows.append({k: (f"{v:.6g}" if isinstance(v, float) else str(v)) for k, v in row.items()})
+        self._save_rows(path, rows)
 
-    def _truncate_csv(self, epochs_done: int) -> None:
-        """On resume: keep the rows of completed epochs only (a crash may have written one more)."""
+    @staticmethod
+    def _read_rows(path: Path) -> list[dict[str, str]]:
+        if not path.exists():
+            return []
+        with open(path, newline="") as f:
+            return [r for r in csv.DictReader(f) if r.get("epoch")]
+
+    @staticmethod
+    def _save_rows(path: Path, rows: list[dict[str, str]]) -> None:
+        lines = [",".join(CSV_KEYS)] + [",".join(str(r.get(k, "")) for k in CSV_KEYS) for r in rows]
+        write_text(path, "\n".join(lines) + "\n")
+
+    def _truncate_csv(self, epochs_done: int, last_row: dict[str, Any]) -> None:
+        """On resume: the rows of the epochs last.pt holds, exactly. A crash may have come after a checkpoint and
+        before its row (the row goes second: results.csv never lists an epoch whose weights were not written);
+        that row is restored from the checkpoint."""
         path = self.save_dir / "results.csv"
-        if path.exists():
-            with open(path, newline="") as f:
-                rows = [r for r in csv.DictReader(f) if int(r["epoch"]) <= epochs_done]
-            lines = [",".join(CSV_KEYS)] + [",".join(r[k] for k in CSV_KEYS) for r in rows]
-            write_text(path, "\n".join(lines) + "\n")
+        rows = [r for r in self._read_rows(path) if int(r["epoch"]) <= epochs_done]
+        if last_row and not any(int(r["epoch"]) == epochs_done for r in rows):
+            rows.append({k: (f"{v:.6g}" if isinstance(v, float) else str(v)) for k, v in last_row.items()})
+        if rows or path.exists():
+            self._save_rows(path, rows)
 
     # --- setup --------------------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -235,6 +264,8 @@ class Trainer:
         info = self._setup_data()
         self._setup_model()
         self._setup_optimizer()
+        if self.rank == 0:
+            self._check_space()
         if self.resume_ckpt is not None:
             self._restore(self.resume_ckpt)
         if self.world > 1:
@@ -262,7 +293,9 @@ class Trainer:
         info = dataset_info(a["data"])
         a["data"] = info.spec
         if self.resume_ckpt is None:
-            chosen = {k: v for k, v in info.train_defaults.items() if k in a and k not in self.explicit}
+            chosen = check_args("train", {k: v for k, v in info.train_defaults.items()
+                                          if k in a and k not in self.explicit},
+                                caller=f"the train_defaults of {info.root}/dataset.yaml")
             if chosen:
                 a.update(chosen)
                 self.log(f"dataset: {info.root}/dataset.yaml sets {chosen} (pass them explicitly to override)")
@@ -307,7 +340,9 @@ class Trainer:
         nb = len(self.loader)
         self.accumulate = max(round(NBS / a["batch"]), 1)
         iterations = math.ceil(len(self.train_images) / max(a["batch"], NBS)) * a["epochs"]
-        choice = choose_optimizer(a["optimizer"], a["lr0"], a["momentum"], nc, iterations)
+        # a resumed run restores its lrs with the optimizer state; from_scratch only keeps its log line true
+        self.from_scratch = bool(self.resume_ckpt.get("from_scratch")) if self.resume_ckpt else not self.transferred
+        choice = choose_optimizer(a["optimizer"], a["lr0"], a["momentum"], nc, iterations, self.from_scratch)
         if str(a["optimizer"]).lower() == "auto":
             self.log(f"optimizer: 'optimizer=auto' picked {choice.name}(lr={choice.lr}, momentum={choice.momentum}) "
                      f"because {choice.reason}; lr0={a['lr0']} and momentum={a['momentum']} are ignored")
@@ -317,10 +352,11 @@ class Trainer:
         self.optimizer = build_optimizer(self.model, choice, wd)
         self.lf = lr_factor(a["epochs"], float(a["lrf"]), bool(a["cos_lr"]))
         self.scheduler = EpochLR(self.optimizer, self.lf)
-        self.nw = warmup_iterations(float(a["warmup_epochs"]), nb)
+        self.nw = warmup_iterations(float(a["warmup_epochs"]), nb, a["epochs"])
         self.amp = bool(a["amp"]) and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda") if self.amp else None
         self.start_epoch, self.best_top1, self.best_epoch, self.last_row = 0, -1.0, -1, {}
+        self.best_loss = math.inf
         self.final_last = self.final_best = None  # this session's last and best epochs, as finish() writes them
 
     def _restore(self, ck: dict[str, Any]) -> None:
@@ -336,9 +372,10 @@ class Trainer:
         self.start_epoch = int(ck["epoch"]) + 1
         self.best_top1 = float(ck.get("best_fitness", -1.0))
         self.best_epoch = int(ck.get("best_epoch", ck["epoch"]))
+        self.best_loss = float(ck.get("best_val_loss", math.inf))
         self.last_row = dict(ck.get("train_metrics") or {})
         if self.rank == 0:
-            self._truncate_csv(self.start_epoch)
+            self._truncate_csv(self.start_epoch, self.last_row)
         self.log(f"Resuming {self.save_dir} from epoch {self.start_epoch + 1} of {a['epochs']}")
 
     # --- the loop -----------------------------------------------------------------------------------------
@@ -396,6 +433,27 @@ class Trainer:
         self.optimizer.zero_grad()
         self.ema.update(self.model)
 
+    def _save_epoch(self, ckpt: dict[str, Any], epoch: int, targets: list[Path]) -> None:
+        """Write the epoch's checkpoints; on a full disk say which epoch was lost and what last.pt holds."""
+        try:
+            save_checkpoint(ckpt, *targets)
+        except DiskFullError as e:
+            last = self.wdir / "last.pt"
+            if epoch > self.start_epoch or self.resume_ckpt is not None:
+                then = f"{last} holds epoch {epoch}; free space, then: yolocls train resume=True model={last}"
+            else:
+                then = "no epoch was saved; free space and train again"
+            raise DiskFullError(e.filename, e.needed, e.free, limit=e.limit,
+                                what=f"the checkpoint of epoch {epoch + 1} ({then})") from e
+
+    def _check_space(self) -> None:
+        """Refuse before the first epoch when the run folder cannot hold a checkpoint (and the next one beside
+        it while it replaces the first): finding out after an hour of training helps nobody."""
+        model_bytes = sum(t.numel() * t.element_size() for t in self.model.state_dict().values())
+        states = 2 if self.choice.name.lower().startswith(("adam", "nadam", "radam")) else 1  # moments per weight
+        ckpt = model_bytes * (2 + states)  # weights, EMA, optimizer state
+        require_space(self.wdir, 2 * ckpt, what="training checkpoints", largest=ckpt)
+
     def validate(self) -> ClassifyMetrics | None:
         if self.val_images is None:
             return None
@@ -429,16 +487,17 @@ class Trainer:
                            "val/loss": m.loss if m else float("nan"),
                            "lr": lr}
                     self.last_row = row
-                    improved = m is None or top1 > self.best_top1
+                    improved = m is None or is_better(top1, m.loss, self.best_top1, self.best_loss)
                     if m is not None and improved:
-                        self.best_top1, self.best_epoch = top1, epoch
-                    # last.pt goes last: it is the resume point, so anything interrupted before it is redone
-                    self._write_row(row)
+                        self.best_top1, self.best_loss, self.best_epoch = top1, m.loss, epoch
+                    # last.pt is the resume point; the row goes after it, so results.csv never lists an epoch
+                    # whose weights were not written (a resume restores a row lost between the two)
                     targets = [self.wdir / "best.pt"] if improved else []
                     if a["save_period"] and a["save_period"] > 0 and (epoch + 1) % a["save_period"] == 0:
                         targets.append(self.wdir / f"epoch{epoch + 1}.pt")
                     ckpt = self._checkpoint(epoch)
-                    save_checkpoint(ckpt, *targets, self.wdir / "last.pt")
+                    self._save_epoch(ckpt, epoch, [*targets, self.wdir / "last.pt"])
+                    self._write_row(row)
                     self.final_last = final_checkpoint(ckpt)
                     if improved:
                         self.final_best = self.final_last
@@ -500,6 +559,7 @@ def train(yolo: Any, **kwargs: Any) -> ClassifyMetrics | None:
     """
     from .validator import print_metrics, val
 
+    kwargs = check_args("train", kwargs, caller="train()")
     rank, _, world = ddp.env_rank()
     devs = ddp.parse_devices(kwargs.get("device", "cpu"))
     nproc = len(devs) if devs[0].isdigit() else int(kwargs.get("nproc") or 1)

@@ -32,6 +32,8 @@ class ExportOptions:
     per_channel: bool = True  # int8 tflite: per-channel weights (False: per-tensor)
     int8_io: bool = False  # int8 tflite: int8 input tensor instead of float
     nms: bool = False  # accepted for Ultralytics compatibility; classification has no NMS
+    keep_float: list[int] | str | None = None  # int8: top-level blocks left in float (indices), or "auto"
+    max_top1_drop: float | None = None  # keep_float=auto: the val top-1 drop to reach, in points (default 1.0)
 
     @classmethod
     def from_kwargs(cls, **kw: Any) -> ExportOptions:
@@ -49,11 +51,33 @@ class ExportOptions:
             raise ConfigError(f"batch={opts.batch} must be >= 1")
         if not 0 < opts.fraction <= 1:
             raise ConfigError(f"fraction={opts.fraction} must be in (0, 1]")
+        opts.keep_float = parse_keep_float(opts.keep_float)
+        if opts.keep_float is not None and not opts.int8:
+            raise ConfigError(f"keep_float={kw['keep_float']!r} leaves blocks of an int8 export in float; add int8=True")
+        if opts.max_top1_drop is not None and float(opts.max_top1_drop) < 0:
+            raise ConfigError(f"max_top1_drop={opts.max_top1_drop} must be >= 0 (points of val top-1)")
         return opts
 
     @property
     def precision(self) -> str:
         return "int8" if self.int8 else "fp16" if self.half else "fp32"
+
+
+def parse_keep_float(value: Any) -> list[int] | str | None:
+    """keep_float as given (None, 'auto', '4,6', 4, [4, 6]) -> None, 'auto' or sorted block indices."""
+    if value is None or value == "" or value == [] or value is False:
+        return None
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    items = value.split(",") if isinstance(value, str) else value if isinstance(value, (list, tuple)) else [value]
+    try:
+        out = sorted({int(str(v).strip()) for v in items if str(v).strip()})
+    except ValueError:
+        raise ConfigError(f"keep_float={value!r}: give block indices (keep_float=4,6: the network's layers 4 and 6, "
+                          "as `yolocls diff` numbers them) or keep_float=auto") from None
+    if any(i < 0 for i in out):
+        raise ConfigError(f"keep_float={value!r}: block indices are >= 0")
+    return out or None
 
 
 @dataclass
@@ -83,10 +107,8 @@ class ExportContext:
         key = f"calib{max_images}"
         if key in self._cache:
             return self._cache[key]
-        from PIL import Image
-
         from ..data.folder import list_split, resolve_data
-        from ..data.preprocess import preprocess
+        from ..data.split_arrays import split_arrays
 
         data = self.opts.data
         if not data:
@@ -95,21 +117,29 @@ class ExportContext:
             data = "digits"
         root = resolve_data(data)
         try:
-            paths, labels, _ = list_split(root, "train")
+            paths, _, _ = list_split(root, "train")
             split = "train"
         except Exception:
-            paths, labels, _ = list_split(root, "val")
+            paths, _, _ = list_split(root, "val")
             split = "val"
-        n = max(1, int(len(paths) * self.opts.fraction))
-        n = min(n, max_images)
-        idx = np.linspace(0, len(paths) - 1, n).round().astype(int)  # spread over the class-sorted list
-        x = np.stack([preprocess(Image.open(paths[i]).convert("RGB"), self.imgsz) for i in idx])
+        n = min(max(1, int(len(paths) * self.opts.fraction)), max_images)
+        x = split_arrays(root, self.imgsz, split, limit=n)[0]
         record = {"images": int(n), "source": str(data), "split": split, "fraction": self.opts.fraction}
         self._cache[key] = (x, record)
         return x, record
 
+    def block_points(self) -> list[Any]:
+        """The model's probe points (`yolocls.models.probes`, depth 2) at the export size: what the block map
+        records for formats that can name their intermediate tensors."""
+        if "points" not in self._cache:
+            from ..models.probes import block_points
+
+            self._cache["points"] = block_points(self.model, depth=2, imgsz=self.imgsz)
+        return self._cache["points"]
+
     def onnx_file(self, **overrides: Any) -> Path:
-        """An ONNX export of the model in the scratch folder (shared by formats that convert from ONNX)."""
+        """An ONNX export of the model in the scratch folder (shared by formats that convert from ONNX). Its
+        block tensors are named (`_blocks.tensor_name`); `block_outputs=True` keeps them as graph outputs."""
         from ._onnx_file import write_onnx
 
         kw = {"opset": self.opts.opset, "dynamic": self.opts.dynamic, "simplify": self.opts.simplify,
@@ -117,5 +147,6 @@ class ExportContext:
         key = "onnx" + repr(sorted(kw.items()))
         if key not in self._cache:
             path = self.workdir / f"model_{len(self._cache)}.onnx"
-            self._cache[key] = write_onnx(self.model, path, imgsz=self.imgsz, metadata=None, **kw)
+            self._cache[key] = write_onnx(self.model, path, imgsz=self.imgsz, metadata=None,
+                                          points=self.block_points(), **kw)
         return self._cache[key]

@@ -18,6 +18,7 @@ from typing import Any
 
 from .._backends import import_tensorflow
 from .._tf import SIGNATURE, nhwc_preprocess
+from ._blocks import TENSOR_PREFIX
 from ._context import ExportContext
 
 INPUT_NAME = "images"
@@ -35,22 +36,26 @@ def tf_versions() -> dict[str, str]:
 
 
 def onnx_for_tf(ctx: ExportContext, softmax: bool = True) -> Path:
-    """The model as ONNX with a dynamic batch axis and static H/W; `softmax=False` ends at the logits."""
+    """The model as ONNX with a dynamic batch axis and static H/W; `softmax=False` ends at the logits. The block
+    outputs (`_blocks`) are extra graph outputs after `output0`, so the Keras model has them as outputs too."""
     import onnx
 
     key = f"onnx_for_tf_{softmax}"
     if key in ctx._cache:
         return ctx._cache[key]
-    proto = onnx.load(str(ctx.onnx_file(dynamic=False, batch=1)))
+    proto = onnx.load(str(ctx.onnx_file(dynamic=False, batch=1, block_outputs=True)))
     graph = proto.graph
     if not softmax:
         last = next(n for n in graph.node if graph.output[0].name in n.output)
         if last.op_type != "Softmax":
             raise RuntimeError(f"expected the ONNX graph to end in Softmax, found {last.op_type}")
-        producer = next(n for n in graph.node if last.input[0] in n.output)
-        producer.output[list(producer.output).index(last.input[0])] = graph.output[0].name
+        logits = last.input[0]
+        for o in [o for o in graph.output if o.name == logits]:  # the logits are the output itself now
+            graph.output.remove(o)
+        producer = next(n for n in graph.node if logits in n.output)
+        producer.output[list(producer.output).index(logits)] = graph.output[0].name
         graph.node.remove(last)
-    for value in (graph.input[0], graph.output[0]):
+    for value in (graph.input[0], *graph.output):
         dim = value.type.tensor_type.shape.dim[0]
         dim.ClearField("dim_value")
         dim.dim_param = "batch"
@@ -68,9 +73,33 @@ _CONVERTED: OrderedDict[str, Any] = OrderedDict()
 _CONVERTED_MAX = 2
 
 
-def keras_model(ctx: ExportContext, softmax: bool = True) -> Any:
-    """A tf_keras Functional model of the classifier taking NHWC float32 `images` (batch None)."""
-    key = f"keras_{softmax}"
+def block_output_names(ctx: ExportContext, softmax: bool = True) -> list[str]:
+    """The probe points the Keras model of `keras_model(ctx, softmax, blocks=True)` outputs after output0, in
+    output order."""
+    import onnx
+
+    outputs = onnx.load(str(onnx_for_tf(ctx, softmax))).graph.output[1:]
+    return [o.name.removeprefix(TENSOR_PREFIX) for o in outputs]
+
+
+def keras_model(ctx: ExportContext, softmax: bool = True, blocks: bool = False) -> Any:
+    """A tf_keras Functional model of the classifier taking NHWC float32 `images` (batch None) and returning
+    the probabilities (the logits with `softmax=False`); with `blocks`, followed by the block outputs
+    (`block_output_names`, NHWC where 4-D). One onnx2tf conversion serves both."""
+    key = f"keras_{softmax}_{blocks}"
+    if key in ctx._cache:
+        return ctx._cache[key]
+    km = _keras_with_blocks(ctx, softmax)
+    if not blocks and len(km.outputs) > 1:
+        import tf_keras
+
+        km = tf_keras.Model(inputs=km.inputs, outputs=km.outputs[0])
+    ctx._cache[key] = km
+    return km
+
+
+def _keras_with_blocks(ctx: ExportContext, softmax: bool) -> Any:
+    key = f"keras_blocks_{softmax}"
     if key in ctx._cache:
         return ctx._cache[key]
     import_tensorflow()

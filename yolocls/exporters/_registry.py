@@ -14,6 +14,7 @@ from ._context import ExportContext, ExportOptions
 
 # Every option an exporter may honour: the fields of ExportOptions (the facade and CLI accept exactly these).
 OPTIONS = frozenset(f.name for f in fields(ExportOptions))
+PRECISIONS = ("fp32", "fp16", "int8")  # fp32 artifacts keep the plain name; the others carry the precision
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,20 @@ class ExporterSpec:
 
     install_hint: str | None = None
 
-    def artifact_path(self, stem_path: Path) -> Path:
-        """`runs/.../best.pt` -> `runs/.../best.onnx` or `runs/.../best_openvino_model/`."""
-        return stem_path.with_name(stem_path.stem + self.suffix)
+    def artifact_path(self, stem_path: Path, precision: str = "fp32") -> Path:
+        """The one naming rule of artifacts: `runs/.../best.pt` -> `runs/.../best.onnx` or
+        `runs/.../best_openvino_model/` in fp32, and with the precision before the suffix otherwise
+        (`best_int8.tflite`, `best_fp16_openvino_model/`), so one precision never replaces another."""
+        if precision not in PRECISIONS:
+            raise ValueError(f"unknown precision '{precision}'; one of {', '.join(PRECISIONS)}")
+        tag = "" if precision == "fp32" else f"_{precision}"
+        return stem_path.with_name(stem_path.stem + tag + self.suffix)
+
+    def precision_of(self, artifact: Path) -> str:
+        """The precision an artifact's name says (`best_int8.tflite` -> int8; no tag -> fp32)."""
+        name = Path(artifact).name.rstrip("/")
+        stem = name[: -len(self.suffix)] if name.endswith(self.suffix) else Path(name).stem
+        return next((p for p in PRECISIONS[1:] if stem.endswith(f"_{p}")), "fp32")
 
     def missing(self) -> str | None:
         """The first required module that is not installed, or None."""
@@ -86,19 +98,28 @@ def exporter_names() -> list[str]:
 
 
 def get_exporter(name: str) -> tuple[ExporterSpec, ExportFn]:
+    from ..formats import canonical
+
     names = exporter_names()
-    key = name.lower().strip().lstrip(".")
+    key = canonical(name)
     if key == "all" or "," in key:
         raise UnknownFormatError(f"format='{name}' names several formats; export one at a time here, or use "
                                  "yolocls.engine.export_many.export_formats(model, 'all') / yolocls export format=all")
     if key not in _EXPORTERS:
-        from ..formats import REFERENCE_FORMAT
+        from ..formats import ALIASES, REFERENCE_FORMAT
 
-        close = difflib.get_close_matches(key, names, n=1)
+        close = difflib.get_close_matches(key, [*names, *ALIASES], n=1)
         hint = (" (the PyTorch checkpoint itself, not an export target)" if key == REFERENCE_FORMAT else
                 f" (did you mean '{close[0]}'?)" if close else "")
-        raise UnknownFormatError(f"unknown export format '{name}'{hint}; valid formats: {', '.join(names)}, or 'all'")
+        raise UnknownFormatError(f"unknown export format '{name}'{hint}; valid formats: {', '.join(names)}, or 'all'"
+                                 f"{_alias_note()}")
     return _EXPORTERS[key]
+
+
+def _alias_note() -> str:
+    from ..formats import ALIASES
+
+    return "".join(f" ('{a}' is another name of '{f}')" for a, f in ALIASES.items())
 
 
 def parse_formats(spec: str | list[str] | tuple[str, ...]) -> list[str]:

@@ -64,7 +64,7 @@ def export(ctx: ExportContext) -> Path:
         raise PlatformNotSupportedError("edgetpu", INSTALL_HINT)
     # Per-tensor weights and int8 I/O: what the Edge TPU handles best (no quantise ops left on the CPU).
     src = ctx.workdir / "model_int8.tflite"
-    src.write_bytes(tflite.convert(ctx, int8=True, int8_io=True, per_channel=False))
+    src.write_bytes(tflite.convert(ctx, int8=True, int8_io=True, per_channel=False, blocks=False))
     compiled, info = compile_edgetpu(src, ctx.workdir, exe)
     ctx.metadata["edgetpu"] = info
     return tflite.write_tflite(ctx.path, compiled.read_bytes(), ctx.metadata)

@@ -3,6 +3,7 @@ dynamo for 21-23, optional onnxslim, metadata in metadata_props, onnx.checker on
 
 Input `images` (N, 3, H, W) float32 (float16 with half=True) in [0, 1], output `output0` (N, nc)
 probabilities. `dynamic` makes the batch and both spatial axes symbolic (the head pools globally).
+`int8` quantises to static QDQ int8 calibrated on `data` (see `_ort_quantize`); its Softmax stays float.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from ._context import ExportContext
-from ._onnx_file import DEFAULT_OPSET, LEGACY_MAX_OPSET, write_onnx
+from ._onnx_file import DEFAULT_OPSET, LEGACY_MAX_OPSET, save_checked, write_onnx
 from ._registry import ExporterSpec, register_exporter
 
 SPEC = ExporterSpec(
     name="onnx", title="ONNX", suffix=".onnx", extra="onnx", requires=("onnx", "onnxruntime"),
-    options=frozenset({"imgsz", "half", "dynamic", "simplify", "opset", "batch", "device"}),
+    options=frozenset({"imgsz", "half", "int8", "data", "fraction", "dynamic", "simplify", "opset", "batch",
+                       "device"}),
 )
 
 
@@ -34,8 +36,27 @@ def export(ctx: ExportContext) -> Path:
         versions["onnxslim"] = onnxslim.__version__
     ctx.metadata.update(precision=o.precision, dynamic=o.dynamic, versions=versions)
     ctx.metadata["preprocess"]["dtype"] = "float16" if o.half else "float32"  # what `images` takes
+    if o.int8:
+        return _export_int8(ctx, opset)
     return write_onnx(ctx.model, ctx.path, imgsz=ctx.imgsz, opset=opset, dynamic=o.dynamic,
                       simplify=o.simplify, batch=o.batch, half=o.half, metadata=ctx.metadata)
+
+
+def _export_int8(ctx: ExportContext, opset: int) -> Path:
+    """The fp32 export, quantised to int8 QDQ on calibration images, with the metadata written last."""
+    import onnx
+
+    from ._ort_quantize import CALIBRATION_IMAGES, quantize_qdq
+
+    o = ctx.opts
+    images, record = ctx.calibration_images(CALIBRATION_IMAGES)
+    fp32 = write_onnx(ctx.model, ctx.workdir / "fp32.onnx", imgsz=ctx.imgsz, opset=opset, dynamic=o.dynamic,
+                      simplify=o.simplify, batch=o.batch)
+    quantized = ctx.workdir / "int8.onnx"
+    done = quantize_qdq(fp32, quantized, images, batch=1 if o.dynamic else o.batch)
+    ctx.metadata["versions"]["onnxruntime"] = done.pop("onnxruntime")
+    ctx.metadata["quantization"] = {**done, "calibration": record}
+    return save_checked(onnx.load(str(quantized)), ctx.path, ctx.metadata)
 
 
 def _has(module: str) -> bool:

@@ -18,8 +18,10 @@ from .._backends import import_tensorflow
 from .._io import write_with
 from ..runtimes.tflite import METADATA_FILE
 from . import _onnx2tf
+from ._blocks import nhwc_layouts, record
 from ._context import ExportContext
 from ._registry import ExporterSpec, register_exporter
+from ._tflite_outputs import drop_extra_outputs
 
 SPEC = ExporterSpec(
     name="tflite", title="TensorFlow Lite", suffix=".tflite", extra="tensorflow",
@@ -31,17 +33,20 @@ CALIBRATION_IMAGES = 256
 
 
 def convert(ctx: ExportContext, *, int8: bool, half: bool = False, int8_io: bool = False,
-            per_channel: bool = True) -> bytes:
-    """The TFLite flatbuffer of ctx's model (static batch `ctx.opts.batch`); updates ctx.metadata to match."""
+            per_channel: bool = True, blocks: bool = True) -> bytes:
+    """The TFLite flatbuffer of ctx's model (static batch `ctx.opts.batch`); updates ctx.metadata to match.
+
+    `blocks`: convert with the block outputs as extra outputs, then drop them again (`_tflite_outputs`) and
+    record each one's tensor index in the block map; without it, the metadata says the map is absent."""
     tf = import_tensorflow()
-    km = _onnx2tf.keras_model(ctx, softmax=not int8)
+    km = _onnx2tf.keras_model(ctx, softmax=not int8, blocks=blocks)
     frozen = _onnx2tf.frozen_function(km, ctx.imgsz, ctx.opts.batch)
     conv = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
     if half:
         conv.optimizations = [tf.lite.Optimize.DEFAULT]
         conv.target_spec.supported_types = [tf.float16]
     if int8:
-        images, record = ctx.calibration_images(CALIBRATION_IMAGES)
+        images, calibration = ctx.calibration_images(CALIBRATION_IMAGES)
         nhwc = images.transpose(0, 2, 3, 1)
 
         def representative() -> Any:
@@ -55,11 +60,21 @@ def convert(ctx: ExportContext, *, int8: bool, half: bool = False, int8_io: bool
         conv._experimental_disable_per_channel = not per_channel  # the converter's only per-tensor switch
         ctx.metadata["quantization"] = {
             "scheme": "full-integer post-training", "weights": "per-channel" if per_channel else "per-tensor",
-            "io": "int8" if int8_io else "float32", "calibration": record}
+            "io": "int8" if int8_io else "float32", "calibration": calibration}
         ctx.metadata["output"] = {"kind": "logits", "softmax_in_graph": False}
     _onnx2tf.mark_nhwc(ctx)
     ctx.metadata["precision"] = "int8" if int8 else "fp16" if half else "fp32"
-    return conv.convert()
+    flatbuffer = conv.convert()
+    if not blocks:
+        record(ctx.metadata, ctx.block_points(), {}, how="none", note="exported without a block map")
+        return flatbuffer
+    names = _onnx2tf.block_output_names(ctx, softmax=not int8)
+    flatbuffer, where = drop_extra_outputs(flatbuffer, names)
+    shapes = dict(zip(names, (o.shape for o in km.outputs[1:]), strict=True))
+    layouts, _ = nhwc_layouts(ctx.block_points(), shapes)
+    record(ctx.metadata, ctx.block_points(), {n: where[n] for n in layouts}, layouts=layouts,
+           how="tensor indices (read with experimental_preserve_all_tensors)")
+    return flatbuffer
 
 
 def write_tflite(path: Path, flatbuffer: bytes, metadata: dict[str, Any]) -> Path:

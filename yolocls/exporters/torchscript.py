@@ -10,12 +10,15 @@ with a warning, and the metadata records which optimiser ran.
 from __future__ import annotations
 
 import copy
+import io
 import warnings
 from pathlib import Path
 from typing import Any
 
 from .. import metadata as md_io
+from .._io import write_bytes
 from ..runtimes.torchscript import METADATA_FILE
+from ._blocks import record
 from ._context import ExportContext
 from ._registry import ExporterSpec, register_exporter
 
@@ -50,10 +53,24 @@ def export(ctx: ExportContext) -> Path:
         ts = torch.jit.trace(m, x, strict=False)
         ctx.metadata.update(precision=ctx.opts.precision,
                             versions={**ctx.metadata["versions"], "torch": str(torch.__version__)})
+        points = ctx.block_points()
+        if ctx.opts.optimize:  # frozen or optimised for mobile: the submodules are inlined, no block map
+            record(ctx.metadata, points, {}, how="none", note="optimize=True inlines the blocks' submodules, so "
+                   "their outputs cannot be read; export without optimize to compare block by block")
+        else:  # the traced module keeps each top-level block as a submodule (its forward calls them in turn)
+            record(ctx.metadata, points, {p.name: p.name for p in points if p.depth == 1}, how="submodule chain",
+                   note="TorchScript keeps the top-level blocks as submodules; the modules inside a block are "
+                   "reached through the block's own traced code only (depth 1)")
+        extra = {METADATA_FILE: md_io.dumps(ctx.metadata)}
         if ctx.opts.optimize:
             ts, how = optimize_for_mobile(ts)
             ctx.metadata["mobile"] = {"optimizer": how, "lite_interpreter": True}
-            ts._save_for_lite_interpreter(str(ctx.path), _extra_files={METADATA_FILE: md_io.dumps(ctx.metadata)})
+            extra[METADATA_FILE] = md_io.dumps(ctx.metadata)
+            data = ts._c._save_to_buffer_for_mobile(_extra_files=extra)
         else:
-            ts.save(str(ctx.path), _extra_files={METADATA_FILE: md_io.dumps(ctx.metadata)})
+            buf = io.BytesIO()
+            torch.jit.save(ts, buf, _extra_files=extra)
+            data = buf.getbuffer()
+    # Serialised in memory, written by yolocls: torch's own file writer aborts the process on a full disk.
+    write_bytes(ctx.path, data)
     return ctx.path

@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+from .. import _filetype
 from ..errors import CheckpointError
 from .safe_unpickle import pickle_globals
 from .ultralytics import convert_ultralytics_checkpoint
@@ -42,6 +43,14 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
                               f"'yolocls train data=digits model=yolov8n-cls.yaml'")
     if path.stat().st_size == 0:
         raise CheckpointError(f"checkpoint '{path}' is empty (0 bytes); re-save or re-download it")
+    kind = _filetype.kind(path)
+    if kind == "torchscript":
+        raise CheckpointError(f"'{path}' is a TorchScript module, not a checkpoint; load it as TorchScript by naming "
+                              f"it {path.stem}.torchscript")
+    if kind not in ("checkpoint", "zip", "pickle"):  # torch.load would call it a pickle it refuses to run
+        what = f"is {_filetype.describe(kind)}" if kind else "holds bytes of no format yolocls knows"
+        raise CheckpointError(f"'{path}' is not a PyTorch checkpoint: the file {what} (renamed, or damaged?). A .pt "
+                              f"must be a checkpoint saved by yolocls or Ultralytics")
     if is_ultralytics_checkpoint(path):
         return convert_ultralytics_checkpoint(path)
     try:
@@ -52,7 +61,10 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
             f"could run code ({str(e).splitlines()[0][:200]}). Only yolocls checkpoints (and Ultralytics ones, "
             f"through the restricted importer) are accepted") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as e:
-        raise CheckpointError(f"'{path}' is not a readable checkpoint (truncated or another file type?): {e}") from None
+        cause = (str(e).strip().splitlines() or [type(e).__name__])[0].split(". ")[0][:160]
+        damaged = "truncated or damaged" if kind == "zip" or not _filetype.zip_is_complete(path) else "unreadable"
+        raise CheckpointError(f"'{path}' is {damaged}: torch could not read the checkpoint ({cause}); re-save or "
+                              f"re-download it") from None
     if not isinstance(ckpt, dict) or "model" not in ckpt or "yaml" not in ckpt:
         raise CheckpointError(f"'{path}' is a PyTorch file but not a yolocls checkpoint (no 'model'/'yaml' keys); "
                               f"to reuse its weights use YOLO('yolov8n-cls.yaml').load('{path}')")

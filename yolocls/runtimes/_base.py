@@ -6,13 +6,25 @@ Never imports torch (except the pt/torchscript backends), so deployed artifacts 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import MissingDependencyError, ShapeError
+from .. import _filetype
+from ..errors import ArtifactError, ConfigError, MissingDependencyError, ShapeError
+from ..metadata import BLOCKS_KEY, block_map
+
+
+def check_device(device: str) -> None:
+    """ConfigError when `device` asks for a CUDA device this machine does not have (torch-based runtimes)."""
+    from ..cfg import device_problem
+
+    problem = device_problem(device)
+    if problem:
+        raise ConfigError(problem)
 
 
 class Runtime:
@@ -23,7 +35,9 @@ class Runtime:
     the backend with `self.require`) and `forward(x)`. `forward` receives exactly the batch the artifact
     accepts, always NCHW float32 in [0, 1]; a runtime whose graph takes NHWC transposes inside `forward`.
     `predict` validates shapes and splits a batch across a static-batch artifact. A runtime that needs more
-    than its pip extra (a GPU, macOS, a device) overrides `unavailable_reason` and sets `runs_on`.
+    than its pip extra (a GPU, macOS, a device) overrides `unavailable_reason` and sets `runs_on`. `content`
+    names what the artifact's file holds (a `yolocls._filetype` kind: "onnx", "tflite"...), so a load that fails
+    can say whether the file is truncated or another kind of file (`load_error`).
     """
 
     name: ClassVar[str] = ""
@@ -31,6 +45,7 @@ class Runtime:
     extra: ClassVar[str | None] = None
     folder: ClassVar[bool] = False
     runs_on: ClassVar[str] = "any"  # a label for help texts ("cuda", "macos", "edgetpu"); unavailable_reason decides
+    content: ClassVar[str | None] = None
 
     @classmethod
     def unavailable_reason(cls, device: str = "cpu") -> str | None:
@@ -64,6 +79,34 @@ class Runtime:
             raise MissingDependencyError(self.name, package or module, self.extra) from None
 
     @classmethod
+    def load_error(cls, path: Path, error: BaseException,
+                   formats_of_content: Callable[[str], tuple[str, tuple[str, ...]] | None] | None = None
+                   ) -> ArtifactError:
+        """What is wrong with an artifact this runtime failed to load, as one error naming the file and the
+        format: empty, another kind of file (and, through `formats_of_content(kind)` -> (format, suffixes),
+        which format that is and the rename that fixes it), or truncated/damaged."""
+        cause = (str(error).strip().splitlines() or [type(error).__name__])[0].split(". ")[0][:200]
+        if path.is_dir():
+            return ArtifactError(path, cls.name, f"its files could not be read ({cause})")
+        found, want = _filetype.kind(path), cls.content
+        expected = _filetype.describe(want) if want else f"a {cls.name} artifact"
+        if found == "empty":
+            return ArtifactError(path, cls.name, "the file is empty (0 bytes)")
+        if want and (found == want or (found == "zip" and want in ("torchscript", "checkpoint"))):
+            return ArtifactError(path, cls.name, f"it starts like {expected} but cannot be read: the file is "
+                                                 f"truncated or damaged ({cause})")
+        if found is None:
+            return ArtifactError(path, cls.name, f"the file is not {expected} (its bytes are no format yolocls "
+                                                 f"knows; {cls.name} runtime: {cause})")
+        other = formats_of_content(found) if formats_of_content else None
+        fix = None
+        if other:
+            name, suffixes = other
+            suffix = next((s for s in suffixes if s.startswith(".")), suffixes[0])
+            fix = f"it is a {name} artifact: rename it to {path.stem}{suffix}"
+        return ArtifactError(path, cls.name, f"the file is {_filetype.describe(found)}, not {expected}", fix=fix)
+
+    @classmethod
     def matches(cls, path: Path) -> bool:
         """True when `path` looks like this runtime's artifact (by suffix; folders by name suffix)."""
         name = path.name.rstrip("/")
@@ -94,33 +137,79 @@ class Runtime:
         """The runtime package's version (for reports)."""
         return ""
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """NCHW float32 batch in [0, 1] -> (N, nc) float32 probabilities."""
+    def _check_input(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float32)
         if x.ndim == 3:
             x = x[None]
         if x.ndim != 4 or x.shape[1] != 3:
             raise ShapeError(f"{self.name} runtime expects an NCHW float32 batch (N, 3, H, W); got shape {x.shape}")
-        if x.shape[0] == 0:
-            return np.zeros((0, len(self.names)), np.float32)
         hw = tuple(self.metadata.get("imgsz") or (x.shape[2], x.shape[3]))
-        if not self.dynamic and tuple(x.shape[2:]) != hw:
+        if x.shape[0] and not self.dynamic and tuple(x.shape[2:]) != hw:
             raise ShapeError(f"artifact '{self.path}' accepts images of {hw[0]}x{hw[1]} only (static shape); got "
                              f"{x.shape[2]}x{x.shape[3]}. Predict with imgsz={hw[0]} or re-export with that imgsz")
+        return x
+
+    def _chunks(self, x: np.ndarray) -> list[np.ndarray]:
+        """`x` as the batches the artifact accepts: itself when dynamic or of the artifact's batch, else chunks
+        of that batch, the last one padded with zeros (callers drop the padded rows)."""
         b = self.batch
         if self.dynamic or x.shape[0] == b:
-            return np.asarray(self.forward(np.ascontiguousarray(x)), dtype=np.float32)
-        # Static batch: run in chunks of `b`, padding the last one with zeros (its rows are dropped).
-        n = x.shape[0]
-        pad = -n % b
+            return [np.ascontiguousarray(x)]
+        pad = -x.shape[0] % b
         if pad:
             x = np.concatenate([x, np.zeros((pad, *x.shape[1:]), np.float32)])
-        chunks = [np.ascontiguousarray(x[i:i + b]) for i in range(0, len(x), b)]
-        return np.concatenate([np.asarray(y, dtype=np.float32) for y in self.forward_chunks(chunks)])[:n]
+        return [np.ascontiguousarray(x[i:i + b]) for i in range(0, len(x), b)]
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """NCHW float32 batch in [0, 1] -> (N, nc) float32 probabilities."""
+        x = self._check_input(x)
+        if x.shape[0] == 0:
+            return np.zeros((0, len(self.names)), np.float32)
+        chunks = self._chunks(x)
+        if len(chunks) == 1:
+            return np.asarray(self.forward(chunks[0]), dtype=np.float32)[:len(x)]
+        return np.concatenate([np.asarray(y, dtype=np.float32) for y in self.forward_chunks(chunks)])[:len(x)]
 
     def forward_chunks(self, chunks: list[np.ndarray]) -> list[np.ndarray]:
         """Run several artifact-sized batches; a runtime with parallel requests may override this."""
         return [self.forward(c) for c in chunks]
+
+    # --- block outputs (yolocls diff) ------------------------------------------------------------------------
+    @property
+    def block_map(self) -> list[dict[str, Any]]:
+        """The artifact's block map (recorded at export: see yolocls.exporters._blocks), network order."""
+        return block_map(self.metadata)
+
+    def blocks_reason(self) -> str | None:
+        """Why this artifact cannot give the outputs of its blocks (None when it can)."""
+        if type(self).forward_blocks is Runtime.forward_blocks:
+            return f"the {self.name} runtime cannot read intermediate tensors out of its artifacts"
+        if not any(e.get("tensor") is not None for e in self.block_map):
+            note = (self.metadata.get(BLOCKS_KEY) or {}).get("note")
+            return note or (f"'{self.path.name}' has no block map (exported without one, e.g. by an older yolocls); "
+                            "re-export it to compare it block by block")
+        return None
+
+    def forward_blocks(self, x: np.ndarray, entries: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+        """The tensors of the block-map `entries` for one artifact-sized batch, in the artifact's own layout and
+        dtype (`block_outputs` converts them); a runtime that can read intermediate tensors implements it."""
+        raise NotImplementedError
+
+    def block_outputs(self, x: np.ndarray, names: list[str] | None = None) -> dict[str, np.ndarray]:
+        """Outputs of the artifact's mapped blocks (`names`, default all) for an NCHW batch: point name ->
+        float32 array in PyTorch's layout (NCHW), one row per image. The output block is not among them (it is
+        `predict`'s result). Raises NotImplementedError with `blocks_reason()` when the artifact cannot."""
+        why = self.blocks_reason()
+        if why:
+            raise NotImplementedError(why)
+        entries = [e for e in self.block_map if e.get("tensor") is not None and (names is None or e["name"] in names)]
+        x = self._check_input(x)
+        parts = [self.forward_blocks(c, entries) for c in self._chunks(x)]
+        out = {}
+        for e in entries:
+            a = np.concatenate([np.asarray(p[e["name"]], dtype=np.float32) for p in parts])[:len(x)]
+            out[e["name"]] = a.transpose(0, 3, 1, 2) if e.get("layout") == "NHWC" else a
+        return out
 
     def close(self) -> None:
         """Release what the runtime holds outside this process (a helper process); most hold nothing."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _filetype
 from .. import metadata as md_io
+from ..errors import ArtifactError, ArtifactMissingError
 from ._base import Runtime
 from ._registry import register_runtime
 
@@ -25,8 +27,10 @@ class NcnnRuntime(Runtime):
         self.ncnn = ncnn = self.require("ncnn")
         for name in (PARAM_FILE, BIN_FILE):
             if not (self.path / name).is_file():
-                raise FileNotFoundError(f"'{self.path / name}' is missing; re-export with: yolocls export "
-                                        f"model=best.pt format=ncnn")
+                raise ArtifactMissingError(self.path / name, self.name, "the file is missing")
+        if _filetype.kind(self.path / PARAM_FILE) != "ncnn_param":  # ncnn would read it anyway, and may crash
+            raise ArtifactError(self.path / PARAM_FILE, self.name, "the file is not an ncnn .param file (its first "
+                                                                   "line should be the magic number 7767517)")
         self.metadata = md_io.read_metadata_file(self.path)
         fp16 = bool(self.options.get("fp16", False))
         net = ncnn.Net()
@@ -34,8 +38,10 @@ class NcnnRuntime(Runtime):
             net.opt.num_threads = int(self.options["threads"])
         net.opt.use_vulkan_compute = False
         net.opt.use_fp16_packed = net.opt.use_fp16_storage = net.opt.use_fp16_arithmetic = fp16
-        if net.load_param(str(self.path / PARAM_FILE)) != 0 or net.load_model(str(self.path / BIN_FILE)) != 0:
-            raise ValueError(f"ncnn could not read the model in '{self.path}' (corrupt or from another ncnn version)")
+        for name, load in ((PARAM_FILE, net.load_param), (BIN_FILE, net.load_model)):
+            if load(str(self.path / name)) != 0:
+                raise ArtifactError(self.path / name, self.name, "ncnn could not read it: the file is truncated or "
+                                                                 "damaged, or from another ncnn version")
         self.net = net
         self.input_name, self.output_name = net.input_names()[0], net.output_names()[0]
 

@@ -27,6 +27,7 @@ class OnnxRuntime(Runtime):
     name = "onnx"
     suffixes = (".onnx",)
     extra = "onnx"
+    content = "onnx"
 
     def load(self) -> None:
         self.ort = ort = self.require("onnxruntime")
@@ -40,9 +41,15 @@ class OnnxRuntime(Runtime):
             raise ConfigError(f"onnx graph_optimization='{level}' is not valid; use one of {', '.join(GRAPH_OPTIMIZATION)}")
         so.graph_optimization_level = getattr(ort.GraphOptimizationLevel, GRAPH_OPTIMIZATION[level])
         providers = ["CPUExecutionProvider"]
-        if self.device not in ("cpu", "") and "CUDAExecutionProvider" in ort.get_available_providers():
+        if self.device not in ("cpu", ""):
+            if "CUDAExecutionProvider" not in ort.get_available_providers():
+                raise ConfigError(f"device='{self.device}': this onnxruntime has no CUDA execution provider "
+                                  f"(available: {', '.join(ort.get_available_providers())}); use device=cpu, or "
+                                  f"install onnxruntime-gpu on a machine with a CUDA GPU")
             providers.insert(0, "CUDAExecutionProvider")
         self.session = ort.InferenceSession(str(self.path), so, providers=providers)
+        self._session_args = (so, providers)
+        self._block_session = None
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
         self.input_dtype = np.float16 if "float16" in inp.type else np.float32
@@ -65,3 +72,24 @@ class OnnxRuntime(Runtime):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return self.session.run(None, {self.input_name: x.astype(self.input_dtype, copy=False)})[0]
+
+    def forward_blocks(self, x: np.ndarray, entries: list[dict]) -> dict[str, np.ndarray]:
+        """The block tensors (named in the block map) as extra graph outputs of a second session."""
+        names = [e["tensor"] for e in entries]
+        if self._block_session is None or self._block_session[0] != names:
+            self._block_session = (names, self.ort.InferenceSession(self._with_outputs(names), *self._session_args))
+        session = self._block_session[1]
+        got = session.run(names, {self.input_name: x.astype(self.input_dtype, copy=False)})
+        return {e["name"]: v for e, v in zip(entries, got, strict=True)}
+
+    def _with_outputs(self, tensors: list[str]) -> bytes:
+        onnx = self.require("onnx")
+        proto = onnx.load(str(self.path))
+        produced = {t for n in proto.graph.node for t in n.output}
+        missing = [t for t in tensors if t not in produced]
+        if missing:
+            raise MetadataError(f"'{self.path}' has no tensors {missing[:3]} that its block map names; re-export it")
+        elem = onnx.TensorProto.FLOAT16 if self.input_dtype == np.float16 else onnx.TensorProto.FLOAT
+        have = {o.name for o in proto.graph.output}
+        proto.graph.output.extend(onnx.helper.make_tensor_value_info(t, elem, None) for t in tensors if t not in have)
+        return proto.SerializeToString()

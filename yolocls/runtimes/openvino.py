@@ -13,7 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from .. import metadata as md_io
-from ..errors import ConfigError, MetadataError, PlatformNotSupportedError
+from ..errors import (
+    ArtifactError,
+    ArtifactMissingError,
+    ConfigError,
+    MetadataError,
+    PlatformNotSupportedError,
+)
 from ._base import Runtime
 from ._registry import register_runtime
 
@@ -31,12 +37,18 @@ class OpenVINORuntime(Runtime):
     name = "openvino"
     suffixes = ("_openvino_model", ".xml")
     extra = "openvino"
+    content = "xml"
 
     def load(self) -> None:
         self.ov = ov = self.require("openvino")
         folder, xml = self._files()
         core = ov.Core()
-        model = core.read_model(str(xml))
+        try:
+            model = core.read_model(str(xml))
+        except RuntimeError as e:
+            cause = next((ln.strip() for ln in str(e).splitlines() if ln.strip()), type(e).__name__)[:200]
+            raise ArtifactError(xml, self.name, f"OpenVINO could not read the IR: its .xml (or .bin) is truncated "
+                                                f"or damaged ({cause})") from None
         if (folder / md_io.METADATA_FILE).is_file():
             self.metadata = md_io.read_metadata_file(folder)
         elif model.has_rt_info(RT_INFO_PATH):
@@ -52,18 +64,28 @@ class OpenVINORuntime(Runtime):
         if self.options.get("threads"):
             config["INFERENCE_NUM_THREADS"] = int(self.options["threads"])
         self.hint = config["PERFORMANCE_HINT"]
+        self._compile_args = (core, xml, device, config)
+        self._block_request = None
         self.compiled = core.compile_model(model, device, config)
         self.request = self.compiled.create_infer_request()
         ran = self.compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
         self.compute_precision = _NAMES.get(ran, ran)  # what the compiled model reports, not what we asked
 
     def _files(self) -> tuple[Path, Path]:
+        """(folder, .xml); the .bin beside the .xml must exist (OpenVINO's own error for it is unclear)."""
         if self.path.is_file():
-            return self.path.parent, self.path
-        xmls = sorted(self.path.glob("*.xml"))
-        if len(xmls) != 1:
-            raise FileNotFoundError(f"'{self.path}' should hold exactly one OpenVINO .xml (found {len(xmls)})")
-        return self.path, xmls[0]
+            folder, xml = self.path.parent, self.path
+        else:
+            xmls = sorted(self.path.glob("*.xml"))
+            if len(xmls) != 1:
+                what = "no OpenVINO .xml" if not xmls else f"{len(xmls)} .xml files ({', '.join(x.name for x in xmls)})"
+                raise ArtifactMissingError(self.path, self.name, f"the folder holds {what}; it should hold exactly "
+                                                                 "one <name>.xml with its <name>.bin")
+            folder, xml = self.path, xmls[0]
+        if not xml.with_suffix(".bin").is_file():
+            raise ArtifactMissingError(xml.with_suffix(".bin"), self.name, f"the weights file beside {xml.name} is "
+                                                                           "missing")
+        return folder, xml
 
     def _ov_device(self, core) -> str:
         d = self.device.lower() or "cpu"
@@ -115,3 +137,21 @@ class OpenVINORuntime(Runtime):
             queue.start_async({0: c}, i)
         queue.wait_all()
         return out
+
+    def forward_blocks(self, x: np.ndarray, entries: list[dict]) -> dict[str, np.ndarray]:
+        """The block tensors (named in the block map) as extra outputs of a second compiled model, compiled
+        with the same device and precision hint as the one `predict` runs."""
+        names = [e["tensor"] for e in entries]
+        if self._block_request is None or self._block_request[0] != names:
+            core, xml, device, config = self._compile_args
+            model = core.read_model(str(xml))
+            known = {n for op in model.get_ops() for o in op.outputs() for n in o.get_names()}
+            missing = [n for n in names if n not in known]
+            if missing:
+                raise MetadataError(f"'{self.path}' has no tensors {missing[:3]} that its block map names; re-export it")
+            model.add_outputs(names)
+            compiled = core.compile_model(model, device, config)
+            self._block_request = (names, compiled, compiled.create_infer_request())
+        _, compiled, request = self._block_request
+        request.infer({0: x})
+        return {e["name"]: request.get_tensor(compiled.output(e["tensor"])).data.copy() for e in entries}

@@ -11,7 +11,7 @@ from types import ModuleType
 import numpy as np
 
 from .. import metadata as md_io
-from ..errors import MissingDependencyError
+from ..errors import ArtifactMissingError, MissingDependencyError
 from ._base import Runtime
 from ._registry import register_runtime
 
@@ -40,8 +40,8 @@ def find_model_files(folder: Path) -> tuple[Path, Path]:
         prog = next((d / n for n in (MODEL_FILE, "model.pdmodel") if (d / n).is_file()), None)
         if prog and (d / PARAMS_FILE).is_file():
             return prog, d / PARAMS_FILE
-    raise FileNotFoundError(f"'{folder}' holds no Paddle inference model ({MODEL_FILE} + {PARAMS_FILE}); "
-                            f"export one with: yolocls export model=best.pt format=paddle")
+    raise ArtifactMissingError(folder, "paddle", f"the folder holds no Paddle inference model ({MODEL_FILE} + "
+                                                 f"{PARAMS_FILE})")
 
 
 @register_runtime

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ._base import Runtime
+from ._base import Runtime, check_device
 from ._registry import register_runtime
 
 
@@ -15,6 +15,7 @@ from ._registry import register_runtime
 class PyTorchRuntime(Runtime):
     name = "pt"
     suffixes = (".pt", ".pth")
+    content = "checkpoint"
 
     def __init__(self, path: str | Path | None = None, device: str = "cpu", model: Any = None, **options: Any):
         self._model = model  # an in-memory ClassificationModel (training's validation) instead of a file
@@ -27,6 +28,7 @@ class PyTorchRuntime(Runtime):
         from ..models import load_checkpoint, model_from_checkpoint
 
         self.torch = torch
+        check_device(self.device)
         model = self._model
         if model is None:
             model = model_from_checkpoint(load_checkpoint(self.path))
@@ -53,3 +55,22 @@ class PyTorchRuntime(Runtime):
         with self.torch.inference_mode():
             y = self.model(self.torch.from_numpy(x).to(self.torch_device))
         return y.float().cpu().numpy()
+
+    @property
+    def block_map(self) -> list[dict[str, Any]]:
+        """Every probe point of the model (depth 2), each its own module: the reference side of `yolocls diff`."""
+        if getattr(self, "_block_map", None) is None:
+            from ..models.probes import block_points
+
+            points = block_points(self.model, depth=2, imgsz=self.imgsz)
+            last = [p for p in points if p.depth == 1][-1]
+            self._block_map = [{**p.to_dict(), "tensor": None if p == last else p.name, "layout": "NCHW",
+                                **({"output": True} if p == last else {})} for p in points]
+        return self._block_map
+
+    def forward_blocks(self, x: np.ndarray, entries: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+        from ..models.probes import capture
+
+        with self.torch.inference_mode():
+            _, outs = capture(self.model, self.torch.from_numpy(x).to(self.torch_device), [e["tensor"] for e in entries])
+        return {e["name"]: o.float().cpu().numpy() for e, o in zip(entries, outs, strict=True)}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from .. import metadata as md_io
@@ -9,14 +11,25 @@ from .._tf import SIGNATURE, load_tensorflow, to_layout
 from ._base import Runtime
 from ._registry import register_runtime
 
+SAVED_MODEL_FILE = "saved_model.pb"  # the SavedModel's graph inside its folder (not a frozen GraphDef .pb)
+
 
 @register_runtime
 class SavedModelRuntime(Runtime):
     name = "saved_model"
-    suffixes = ("_saved_model",)
+    suffixes = ("_saved_model", SAVED_MODEL_FILE)
     extra = "tensorflow"
 
+    @classmethod
+    def matches(cls, path: Path) -> bool:
+        """The folder, or its `saved_model.pb` given by name (a .pb that is not a frozen GraphDef)."""
+        if path.name == SAVED_MODEL_FILE:
+            return path.is_file()
+        return path.name.rstrip("/").endswith(cls.suffixes[0])
+
     def load(self) -> None:
+        if self.path.name == SAVED_MODEL_FILE and self.path.is_file():
+            self.path = self.path.parent  # the SavedModel is the folder: its variables/ and metadata.yaml
         self.metadata = md_io.read_metadata_file(self.path)
         self.tf = load_tensorflow(self.name)
         sig = self.metadata.get("signature") or {}

@@ -21,12 +21,28 @@ import numpy as np
 
 from .. import metadata as md_io
 from .._tf import to_layout
-from ..errors import MissingDependencyError
+from ..errors import ArtifactError, ArtifactMissingError, MissingDependencyError
 from . import tfjs_setup
 from ._base import Runtime
 from ._registry import register_runtime
 
 RUNNER = Path(__file__).with_name("tfjs_runner.js")
+MODEL_JSON = "model.json"  # the graph model's topology and weights manifest, beside its .bin shards
+
+
+def check_model_json(path: Path) -> None:
+    """The graph model's model.json must exist, parse, and name weight shards that exist (node's own errors for
+    these are a JavaScript stack)."""
+    if not path.is_file():
+        raise ArtifactMissingError(path, "tfjs", "the file is missing")
+    try:
+        doc = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ArtifactError(path, "tfjs", f"the file is truncated or not JSON ({e})") from None
+    shards = [p for group in doc.get("weightsManifest", []) if isinstance(group, dict) for p in group.get("paths", [])]
+    missing = [s for s in shards if not (path.parent / s).is_file()]
+    if missing:
+        raise ArtifactMissingError(path.parent / missing[0], "tfjs", "a weight shard model.json names is missing")
 
 
 def _stop(proc: subprocess.Popen, log) -> None:
@@ -49,6 +65,7 @@ class TFJSRuntime(Runtime):
 
     def load(self) -> None:
         self.metadata = md_io.read_metadata_file(self.path)
+        check_model_json(self.path / MODEL_JSON)
         node = shutil.which("node")
         if node is None:
             raise MissingDependencyError("tfjs", "Node.js (the `node` command)", hint="install Node.js 18+ (e.g. "

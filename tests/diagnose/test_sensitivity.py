@@ -1,0 +1,83 @@
+"""int8 sensitivity and keep_float on real OpenVINO exports of the digits model: keep_float leaves the named
+blocks unquantised, sensitivity ranks every top-level block by a measured top-1 drop, and keep_float=auto
+exports an artifact whose drop is no worse than the plain int8 export's and within the 1-point gate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from yolocls import YOLO
+from yolocls.diagnose import diff
+from yolocls.engine.metrics import topk_accuracy
+from yolocls.errors import ConfigError
+from yolocls.runtimes import load_runtime
+
+pytestmark = [pytest.mark.slow, pytest.mark.openvino]
+
+CALIB = {"data": "digits", "fraction": 0.05}
+
+
+def fake_quantize_inputs(artifact) -> set[str]:
+    """The operations of an IR that read a FakeQuantize output (the quantised ones)."""
+    import openvino as ov
+
+    model = ov.Core().read_model(str(next(Path(artifact).glob("*.xml"))))
+    return {op.get_friendly_name() for op in model.get_ops()
+            if any(v.get_node().get_type_name() == "FakeQuantize" for v in op.input_values())}
+
+
+def val_top1(artifact, digits_val) -> float:
+    x, labels, _ = digits_val
+    rt = load_runtime(artifact)
+    try:
+        return topk_accuracy(rt.predict(x), labels)[0]
+    finally:
+        rt.close()
+
+
+@pytest.fixture(scope="module")
+def plain_int8(diff_ckpt):
+    return YOLO(diff_ckpt).export(format="openvino", int8=True, **CALIB)
+
+
+def test_keep_float_leaves_the_blocks_unquantised(diff_ckpt, plain_int8, tmp_path):
+    import shutil
+
+    ckpt = shutil.copy(diff_ckpt, tmp_path / "best.pt")
+    kept = YOLO(ckpt).export(format="openvino", int8=True, keep_float="4,6", **CALIB)
+    md = load_runtime(kept).metadata
+    assert [e["index"] for e in md["quantization"]["keep_float"]] == [4, 6]
+    plain_q, kept_q = fake_quantize_inputs(plain_int8), fake_quantize_inputs(kept)
+    assert kept_q < plain_q  # fewer quantised operations, and none added
+    assert {n for n in plain_q - kept_q if "/model.4/" in n} and {n for n in plain_q - kept_q if "/model.6/" in n}
+    assert not {n for n in plain_q - kept_q if "/model.4/" not in n and "/model.6/" not in n}
+    with pytest.raises(ConfigError, match="no blocks"):
+        YOLO(ckpt).export(format="openvino", int8=True, keep_float="42", **CALIB)
+    with pytest.raises(ConfigError, match="int8=True"):
+        YOLO(ckpt).export(format="openvino", keep_float="4")
+
+
+def test_sensitivity_ranks_blocks_and_auto_is_within_the_gate(diff_ckpt, plain_int8, digits_val, tmp_path):
+    report = diff(diff_ckpt, plain_int8, images=8, sensitivity=True, save=True, project=tmp_path, verbose=False)
+    (a,) = report.artifacts
+    assert a.precision == "int8" and a.exposes_blocks  # int8 blocks compared too (int8 tolerance)
+    (s,) = report.sensitivity
+    blocks = s.search.blocks
+    assert sorted(b.index for b in blocks) == list(range(10))  # every top-level block measured
+    drops = [b.drop for b in blocks]
+    assert drops == sorted(drops, reverse=True)  # most damaging first
+    for b in blocks:  # each drop is the measured top-1 against the fp32 reference
+        assert b.drop == pytest.approx(100 * (s.search.reference_top1 - b.top1), abs=1e-3)
+    assert "int8 sensitivity" in report.files["md"].read_text()
+
+    auto = YOLO(diff_ckpt).export(format="openvino", int8=True, keep_float="auto", **CALIB)
+    md = load_runtime(auto).metadata
+    search = md["keep_float_search"]
+    reference = search["reference_top1"]
+    plain_drop = 100 * (reference - val_top1(plain_int8, digits_val))
+    auto_drop = 100 * (reference - val_top1(auto, digits_val))
+    assert auto_drop <= plain_drop + 1e-9 and auto_drop <= 1.0
+    assert auto_drop == pytest.approx(search["chosen"]["drop"], abs=1e-3)  # what the search measured is the artifact
+    assert [e["index"] for e in md["quantization"]["keep_float"]] == search["chosen"]["keep_float"]

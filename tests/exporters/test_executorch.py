@@ -1,0 +1,71 @@
+"""ExecuTorch: the artifact folder (model.pte + metadata.yaml), the .pte loads on its own, calibrated int8 with
+a float softmax, and a runtime that says it needs PyTorch (the pip wheel's bindings link libtorch)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from yolocls.runtimes import detect_format, load_runtime
+
+from .conftest import run_python
+
+pytestmark = [pytest.mark.executorch, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def et_exports(export_once):
+    """{'fp32' | 'int8': best_executorch_model/} (the parity table's exports)."""
+    return {"fp32": export_once("executorch"), "int8": export_once("executorch", int8=True, data="digits")}
+
+
+def test_artifact_folder_holds_the_program_and_metadata_only(et_exports):
+    for precision, folder in et_exports.items():
+        assert folder.name == "best_executorch_model" and detect_format(folder) == "executorch"
+        assert sorted(p.name for p in folder.iterdir()) == ["metadata.yaml", "model.pte"]
+        assert sorted(p.name for p in folder.parent.iterdir()) == ["best.pt", "best_executorch_model"]
+        rt = load_runtime(folder)
+        assert rt.precision == precision and rt.metadata["format"] == "executorch" and rt.imgsz == 32
+
+
+def test_the_pte_itself_loads_and_batches_are_looped(et_exports, digits_val, digits_ref):
+    pte = et_exports["fp32"] / "model.pte"
+    assert detect_format(pte) == "executorch"
+    x = digits_val[0][:5]
+    try:
+        np.testing.assert_allclose(load_runtime(pte, threads=1).predict(x), digits_ref[:5], atol=1e-5)
+    finally:  # the thread pool is the process's: give it back its cores
+        load_runtime(pte, threads=os.cpu_count())
+    np.testing.assert_array_equal(load_runtime(pte).predict(x), load_runtime(et_exports["fp32"]).predict(x))
+
+
+def test_int8_is_calibrated_on_data_and_keeps_a_float_softmax(et_exports, digits_val):
+    rt = load_runtime(et_exports["int8"])
+    q = rt.metadata["quantization"]
+    assert q["calibration"] == {"images": 300, "source": "digits", "split": "train", "fraction": 1.0}
+    assert q["weights"] == "int8 symmetric per-channel" and "XNNPACKQuantizer" in q["scheme"]
+    assert (et_exports["int8"] / "model.pte").stat().st_size < 0.35 * (et_exports["fp32"] / "model.pte").stat().st_size
+    p = rt.predict(digits_val[0][:64])
+    np.testing.assert_allclose(p.sum(1), 1, atol=1e-5)
+    assert np.mean(np.isclose(p * 256, np.round(p * 256), atol=1e-4)) < 0.5  # not an 8-bit output
+
+
+@pytest.mark.parametrize(("blocked", "message"), [
+    ("torch", "format 'executorch' needs torch, which is not installed. Fix: pip install torch (the executorch pip "
+              "wheel's Python runtime links libtorch)"),
+    ("executorch", "format 'executorch' needs executorch, which is not installed. Fix: pip install "
+                   "'yolocls[executorch]'"),
+])
+def test_a_missing_package_is_named(et_exports, blocked, message):
+    code = f'''
+    from yolocls import YOLO
+    try:
+        YOLO({str(et_exports["fp32"])!r})
+    except ImportError as e:
+        print("ERR", e)
+    '''
+    r = run_python(code, blocked=(blocked,))
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert message in r.stdout, r.stdout
