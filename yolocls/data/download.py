@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import urllib.error
-import urllib.request
 import zipfile
 from pathlib import Path
 
+from .._download import TIMEOUT_S, fetch
 from .._io import move_into_place, temp_folder
 from ..errors import DatasetError
 
@@ -23,7 +22,6 @@ NAMED_DATASETS = ("mnist160", "mnist", "fashion-mnist", "cifar10", "cifar100", "
                   "imagenette320", "imagewoof", "imagewoof160", "imagewoof320", "imagenet10", "caltech101",
                   "caltech256")
 DEFAULT_BASE_URL = "https://github.com/ultralytics/assets/releases/download/v0.0.0"
-TIMEOUT_S = 30.0
 
 
 def dataset_url(name: str) -> str:
@@ -34,30 +32,6 @@ def dataset_url(name: str) -> str:
 def _manual_hint(url: str, dest: Path) -> str:
     return (f"To place the data by hand: download {url} on a machine with internet access and unzip it so that "
             f"'{dest}/train/<class>/<image>' exists (or pass data=<your ImageFolder path>)")
-
-
-def fetch(url: str, out: Path, timeout: float = TIMEOUT_S, desc: str = "") -> Path:
-    """Stream `url` into the file `out` with a tqdm progress bar. Raises DatasetError naming the URL."""
-    from tqdm import tqdm
-
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as r, open(out, "wb") as f:
-            total = int(r.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=desc or Path(url).name,
-                      leave=False, mininterval=0.5) as bar:
-                while chunk := r.read(1 << 20):
-                    f.write(chunk)
-                    bar.update(len(chunk))
-    except urllib.error.HTTPError as e:
-        raise DatasetError(f"download of {url} failed: HTTP {e.code} {e.reason}") from None
-    except TimeoutError as e:
-        raise DatasetError(f"download of {url} timed out after {timeout:.0f}s ({e})") from None
-    except (urllib.error.URLError, OSError) as e:
-        reason = getattr(e, "reason", e)
-        if isinstance(reason, TimeoutError):
-            raise DatasetError(f"download of {url} timed out after {timeout:.0f}s") from None
-        raise DatasetError(f"download of {url} failed: {reason}") from None
-    return out
 
 
 def check_zip(path: Path, url: str) -> None:
@@ -92,7 +66,7 @@ def download_dataset(name: str, dest: Path, url: str | None = None, timeout: flo
     print(f"Dataset '{name}' not found at {dest}; downloading {url} ...")
     tmp = temp_folder(dest)
     try:
-        archive = fetch(url, tmp / f"{name}.zip", timeout=timeout, desc=f"{name}.zip")
+        archive = fetch(url, tmp / f"{name}.zip", timeout=timeout, desc=f"{name}.zip", error=DatasetError)
         check_zip(archive, url)
         out = tmp / "extracted"
         with zipfile.ZipFile(archive) as z:
