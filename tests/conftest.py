@@ -30,6 +30,20 @@ def _datasets_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         os.environ["YOLOCLS_DATASETS"] = old
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _settings_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A settings file of the session's own (`yolocls settings`), so the user's never changes a test and no test
+    writes the user's; children inherit it through the environment."""
+    d = tmp_path_factory.mktemp("config")
+    old = os.environ.get("YOLOCLS_CONFIG_DIR")
+    os.environ["YOLOCLS_CONFIG_DIR"] = str(d)
+    yield d
+    if old is None:
+        os.environ.pop("YOLOCLS_CONFIG_DIR", None)
+    else:
+        os.environ["YOLOCLS_CONFIG_DIR"] = old
+
+
 @pytest.fixture(scope="session")
 def digits_root(_datasets_dir: Path) -> Path:
     from yolocls.data.folder import resolve_data
