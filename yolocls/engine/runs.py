@@ -1,4 +1,5 @@
-"""Run folders: runs/classify/{train,val,predict}N/ unless project/name say otherwise."""
+"""Run folders: runs/classify/{train,val,predict}N/ unless project/name say otherwise (`runs` is the `runs_dir`
+setting)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,16 @@ def increment_path(path: str | Path, exist_ok: bool = False) -> Path:
     return p
 
 
+def default_project() -> Path:
+    """`<runs_dir>/classify`: where runs go when `project=` is not given."""
+    from ..settings import runs_dir
+
+    return runs_dir() / "classify"
+
+
 def run_dir(mode: str, project: str | Path | None = None, name: str | None = None, exist_ok: bool = False,
             mkdir: bool = True) -> Path:
-    d = increment_path(Path(project or "runs/classify") / (name or mode), exist_ok=exist_ok)
+    d = increment_path(Path(project or default_project()) / (name or mode), exist_ok=exist_ok)
     if mkdir:
         d.mkdir(parents=True, exist_ok=True)
     return d
