@@ -44,7 +44,7 @@ def report():
 
 def test_reports_are_written_named_and_readable(report, tmp_path):
     files = write_reports(report, tmp_path)
-    assert {p.name for p in files.values()} == {f"{report.name}.{e}" for e in ("md", "json", "csv", "png")}
+    assert {p.name for p in files.values()} == {f"{report.name}.{e}" for e in ("md", "json", "csv", "png", "html")}
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in files.values())  # no temp files
     data = load_report(files["json"])
     assert [r["format"] for r in data["rows"]] == ["pt", "alpha", "beta", "gamma", "delta", "eps"]
