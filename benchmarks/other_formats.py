@@ -1,7 +1,7 @@
 """Export time, size, parity and batch-1 latency of the paddle / ncnn / coreml formats at imgsz 224.
 
 Run: PYTHONPATH=. .venv/bin/python benchmarks/other_formats.py [--weights best.pt] [--scale n] [--imgsz 224]
-     [--runs 100] [--images 64] [--threads N]
+     [--runs 100] [--images 64] [--threads N] [--json benchmarks/results/other_formats.json]
 Model: `--weights` (a trained checkpoint, run at --imgsz), else a seeded random yolov8{scale}-cls with 1000
 classes and randomised BatchNorm statistics (so logits spread out and precision loss shows in the
 probabilities). Images: digits upsampled to imgsz. On a shared CPU, latency is only
@@ -72,6 +72,7 @@ def main() -> None:
     ap.add_argument("--images", type=int, default=64)
     ap.add_argument("--weights", default=None)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--json", type=Path, help="also write the rows here (date and machine included)")
     a = ap.parse_args()
     model = random_model(a.scale) if not a.weights else model_from_checkpoint(load_checkpoint(a.weights)).eval()
     model.imgsz, model.args = a.imgsz, {}
@@ -88,6 +89,7 @@ def main() -> None:
     print(f"{'row':<30} {'export s':>8} {'size MB':>8} {'max|dp|':>9} {'top1 agree':>10} {'load s':>7} "
           f"{'median ms':>9} {'p90 ms':>7}  note")
     print(f"{'pytorch (reference)':<30} {'':>8} {'':>8} {0:>9.1e} {1:>10.0%} {'':>7} {med:>9.2f} {p90:>7.2f}")
+    rows = [{"row": "pytorch (reference)", "max_abs": 0.0, "agreement": 1.0, "median_ms": med, "p90_ms": p90}]
     with tempfile.TemporaryDirectory() as d:
         exported: dict[str, tuple[str, float, float]] = {}
         for label, fmt, ekw, rkw in ROWS:
@@ -106,6 +108,7 @@ def main() -> None:
                 probs = rt.predict(x)
             except Exception as e:  # Core ML off macOS
                 print(f"{label:<30} {secs:>8.2f} {size:>8.2f} {'-':>9} {'-':>10} {load_s:>7.2f} {'-':>9} {'-':>7}  {e}")
+                rows.append({"row": label, "format": fmt, "export_s": secs, "size_mb": size, "error": str(e)})
                 continue
             diff = float(np.abs(probs - ref).max())
             agree = float((probs.argmax(1) == ref.argmax(1)).mean())
@@ -113,6 +116,16 @@ def main() -> None:
             med, p90 = t.median_ms, t.p90_ms
             print(f"{label:<30} {secs:>8.2f} {size:>8.2f} {diff:>9.1e} {agree:>10.0%} {load_s:>7.2f} {med:>9.2f} "
                   f"{p90:>7.2f}  {rt.version()} {rt.precision}")
+            rows.append({"row": label, "format": fmt, "export_s": secs, "size_mb": size, "max_abs": diff,
+                         "agreement": agree, "load_s": load_s, "median_ms": med, "p90_ms": p90,
+                         "runtime": rt.version(), "precision": rt.precision})
+    if a.json:
+        from benchmarks.results import write_result
+
+        settings = {"weights": a.weights, "scale": a.scale, "imgsz": a.imgsz, "runs": a.runs, "warmup": a.warmup,
+                    "images": a.images, "threads": a.threads}
+        write_result(a.json, "other_formats", {"settings": settings, "rows": rows},
+                     modules=["onnxruntime", "paddle", "ncnn", "pnnx", "coremltools", "x2paddle"])
 
 
 if __name__ == "__main__":

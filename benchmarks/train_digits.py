@@ -11,7 +11,9 @@ run pays the one-off costs a user's `yolocls train` pays; with --repeat N the fl
 Floors: top1 >= 0.90 and >= 600 images/s on a 2-core CPU. On a shared machine other processes' load lowers the
 figures: rerun when it is idle (`uptime`).
 
-    python benchmarks/train_digits.py [--repeat 3] [--epochs 10] [--workers N] [--keep]
+    python benchmarks/train_digits.py [--repeat 3] [--epochs 10] [--workers N] [--keep] [--json PATH]
+
+`--json benchmarks/results/train_digits.json` records the runs, date and machine for the docs.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--workers", type=int, default=None, help="loader workers (default: chosen for the machine)")
     ap.add_argument("--keep", action="store_true", help="keep the run folders")
+    ap.add_argument("--json", type=Path, help="also write the runs and medians here (date and machine included)")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # a child: one run, JSON on stdout
     opts = ap.parse_args()
     if opts.one:
@@ -105,6 +108,14 @@ def main() -> int:
     print(f"training images/s end to end (median): {ips:.0f}  (runs: {each})")
     print(f"training passes alone (median): {passes:.0f} images/s")
     ok = top1 >= TOP1_FLOOR and ips >= IPS_FLOOR
+    if opts.json:
+        from benchmarks.results import write_result
+
+        write_result(opts.json, "train_digits", {
+            "settings": {"data": "digits", "model": "yolov8n-cls.yaml", "epochs": opts.epochs, "imgsz": 32,
+                         "batch": 64, "seed": 0, "cpus": cpu_count()},
+            "runs": runs, "top1_min": top1, "ips_median": ips, "pass_ips_median": passes,
+            "floors": {"top1": TOP1_FLOOR, "ips": IPS_FLOOR, "met": ok}})
     print(f"floors (top1 >= {TOP1_FLOOR}, >= {IPS_FLOOR:.0f} images/s end to end):", "met" if ok else "NOT met")
     return 0 if ok else 1
 

@@ -126,15 +126,21 @@ def split_mode(argv: list[str]) -> tuple[str | None, list[str]]:
     return mode, tokens
 
 
-def mode_defaults(mode: str, defaults: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """{argument: the default that applies in `mode`}: cfg/default.yaml's, except where the mode's code has its
-    own (the bench's come from its signature, so the help cannot drift from what runs)."""
-    out = {k: spec.get("default") for k, spec in defaults.items() if mode in spec.get("modes", [])}
+def mode_arguments(mode: str, defaults: dict[str, dict[str, Any]]) -> list[tuple[str, Any, str]]:
+    """(key, default, help) of every argument `mode` takes, in `cfg/default.yaml` order: the table behind
+    `yolocls MODE --help` and the docs' CLI reference. The bench's defaults come from its signature and the
+    settings' from their table, so neither can drift from what runs."""
+    if mode == "settings":
+        from .settings import SETTINGS
+
+        return [(k, s.default_label(), s.help) for k, s in SETTINGS.items()]
+    real: dict[str, Any] = {}
     if mode == "bench":
         from .bench.runner import cli_defaults
 
-        out.update({k: v for k, v in cli_defaults().items() if k in out})
-    return out
+        real = cli_defaults()
+    return [(k, real.get(k, spec.get("default")), spec.get("help", "")) for k, spec in defaults.items()
+            if mode in spec.get("modes", [])]
 
 
 def help_text(mode: str | None, defaults: dict[str, dict[str, Any]]) -> str:
@@ -152,9 +158,8 @@ def help_text(mode: str | None, defaults: dict[str, dict[str, Any]]) -> str:
         lines += [f"  {k + '=' + str(v):<32} {SETTINGS[k].help} [{src}]" for k, (v, src) in describe().items()]
         lines += ["  reset                            go back to the defaults (removes the settings file)"]
         return "\n".join(lines)
-    shown = mode_defaults(mode, defaults)
-    for k, value in shown.items():
-        lines.append(f"  {k + '=' + str(value):<32} {defaults[k].get('help', '')}")
+    for k, default, text in mode_arguments(mode, defaults):
+        lines.append(f"  {k + '=' + str(default):<32} {text}")
     if mode == "export":
         from .engine.export_many import formats_help
 

@@ -35,16 +35,21 @@ class Setting:
     default: Any
     help: str
     env: str | None = None
+    label: str | None = None  # how docs and help show a default that depends on the environment
 
     def default_value(self) -> Any:
         return self.default() if callable(self.default) else self.default
+
+    def default_label(self) -> Any:
+        return self.label if self.label is not None else self.default_value()
 
 
 SETTINGS: dict[str, Setting] = {
     "datasets_dir": Setting("path", "datasets", "where named datasets and digits are written (relative: to the "
                             "working folder)", env="YOLOCLS_DATASETS"),
     "weights_dir": Setting("path", lambda: str(home() / "weights"), "where official weights (yolov8n-cls.pt...) "
-                           "are downloaded to and looked up", env="YOLOCLS_WEIGHTS_DIR"),
+                           "are downloaded to and looked up", env="YOLOCLS_WEIGHTS_DIR",
+                           label="$YOLOCLS_HOME/weights (default ~/.cache/yolocls/weights)"),
     "runs_dir": Setting("path", "runs", "where train/val/predict runs go (<runs_dir>/classify/trainN)",
                         env="YOLOCLS_RUNS_DIR"),
     "tensorboard": Setting("bool", False, "log training to TensorBoard event files in the run folder "

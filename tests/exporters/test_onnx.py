@@ -1,4 +1,4 @@
-"""ONNX: the graph, its metadata, its options, and a user's own ONNX Runtime code from the README."""
+"""ONNX: the graph, its metadata, its options, and a user's own ONNX Runtime code from the docs."""
 
 from __future__ import annotations
 
@@ -16,13 +16,13 @@ from yolocls.errors import ConfigError, ShapeError
 from yolocls.runtimes import load_runtime
 
 pytestmark = pytest.mark.onnx
-README = Path(__file__).resolve().parents[2] / "README.md"
+ONNX_PAGE = Path(__file__).resolve().parents[2] / "docs" / "formats" / "onnx.md"
 
 
 def readme_ort_example() -> str:
-    """The Python block that follows `<!-- ort-example -->` in the README."""
-    m = re.search(r"<!-- ort-example -->\s*```python\n(.*?)```", README.read_text(), re.S)
-    assert m, "README.md lost its '<!-- ort-example -->' ONNX Runtime snippet"
+    """The Python block that follows `<!-- ort-example -->` on the ONNX docs page."""
+    m = re.search(r"<!-- ort-example -->\s*```python\n(.*?)```", ONNX_PAGE.read_text(), re.S)
+    assert m, "docs/formats/onnx.md lost its '<!-- ort-example -->' ONNX Runtime snippet"
     return m.group(1)
 
 
@@ -39,7 +39,7 @@ def test_own_onnxruntime_code_from_readme_gives_the_probabilities_of_predict(exp
     shutil.copy(exported["onnx"], tmp_path / "best.onnx")
     monkeypatch.chdir(tmp_path)
     ns: dict = {}
-    exec(compile(readme_ort_example(), "README.md", "exec"), ns)  # noqa: S102 - the README's own code
+    exec(compile(readme_ort_example(), "docs/formats/onnx.md", "exec"), ns)  # noqa: S102 - the docs' own code
     ref = YOLO(exported["pt"]).runtime_for_inference().predict(preprocess(Image.open("image.jpg"), 32)[None])[0]
     np.testing.assert_allclose(ns["probs"], ref, atol=1e-5)
     assert ns["label"] == YOLO(exported["pt"]).names[int(ref.argmax())]
