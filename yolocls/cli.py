@@ -152,14 +152,11 @@ def help_text(mode: str | None, defaults: dict[str, dict[str, Any]]) -> str:
                   "Also: yolocls-export (= yolocls export), yolocls-bench (= yolocls bench)."]
         return "\n".join(lines)
     lines = [f"usage: yolocls {mode} [key=value | --key value ...]", f"  {MODES[mode]}", "", "arguments:"]
-    if mode == "settings":
-        from .settings import SETTINGS, describe
-
-        lines += [f"  {k + '=' + str(v):<32} {SETTINGS[k].help} [{src}]" for k, (v, src) in describe().items()]
-        lines += ["  reset                            go back to the defaults (removes the settings file)"]
-        return "\n".join(lines)
     for k, default, text in mode_arguments(mode, defaults):
-        lines.append(f"  {k + '=' + str(default):<32} {text}")
+        lines.append(f"  {k + '=' + str(default):<31}  {text}")  # two spaces at least: defaults may hold one
+    if mode == "settings":
+        lines += ["  reset                            go back to the defaults (removes the settings file)", "",
+                  "'yolocls settings' prints the values in force and where each comes from."]
     if mode == "export":
         from .engine.export_many import formats_help
 

@@ -48,8 +48,8 @@ SETTINGS: dict[str, Setting] = {
     "datasets_dir": Setting("path", "datasets", "where named datasets and digits are written (relative: to the "
                             "working folder)", env="YOLOCLS_DATASETS"),
     "weights_dir": Setting("path", lambda: str(home() / "weights"), "where official weights (yolov8n-cls.pt...) "
-                           "are downloaded to and looked up", env="YOLOCLS_WEIGHTS_DIR",
-                           label="$YOLOCLS_HOME/weights (default ~/.cache/yolocls/weights)"),
+                           "are downloaded to and looked up ($YOLOCLS_HOME: default ~/.cache/yolocls)", env="YOLOCLS_WEIGHTS_DIR",
+                           label="$YOLOCLS_HOME/weights"),
     "runs_dir": Setting("path", "runs", "where train/val/predict runs go (<runs_dir>/classify/trainN)",
                         env="YOLOCLS_RUNS_DIR"),
     "tensorboard": Setting("bool", False, "log training to TensorBoard event files in the run folder "

@@ -3,7 +3,9 @@ training run with every logger on, read back from what it wrote."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 from pathlib import Path
 
 import numpy as np
@@ -34,8 +36,11 @@ def run(digits_root: Path, tmp_path_factory: pytest.TempPathFactory):
             model.add_callback(event, lambda owner, e=event: seen.append((e, getattr(owner, "epoch", -1))))
         fit_metrics: list[dict] = []
         model.add_callback("on_fit_epoch_end", lambda t: fit_metrics.append(dict(t.metrics)))
-        model.train(data=str(digits_root), epochs=2, imgsz=32, batch=64, fraction=0.1, workers=0, plots=False,
-                    project=str(tmp / "runs" / "classify"), name="cb", seed=0)
+        log = io.StringIO()
+        with contextlib.redirect_stdout(log):
+            model.train(data=str(digits_root), epochs=2, imgsz=32, batch=64, fraction=0.1, workers=0, plots=False,
+                        project=str(tmp / "runs" / "classify"), name="cb", seed=0)
+    model.train_log = log.getvalue()
     return model, seen, fit_metrics
 
 
@@ -153,3 +158,10 @@ def test_predict_val_and_export_events_fire_in_order(ckpt_copy, digits_root, tmp
     assert not any(model.callbacks.values())
     with pytest.raises(ConfigError, match="Did you mean 'on_train_epoch_end'"):
         model.add_callback("on_train_epoch_ends", print)
+
+
+@pytest.mark.slow
+def test_pretrained_true_on_a_yaml_says_it_trains_from_scratch(run):
+    model, _, _ = run
+    lines = [x for x in model.train_log.splitlines() if x.startswith("pretrained=True")]
+    assert len(lines) == 1 and "from scratch" in lines[0] and "model=yolov8n-cls.pt" in lines[0], model.train_log

@@ -93,10 +93,10 @@ def chart_png(report: BenchReport) -> bytes:
     env = report.environment
     title = (f"{s.get('model_name')} at {s.get('imgsz')}px on {s.get('device')}, threads "
              f"{s.get('threads') or 'runtime default'} — {env.get('cpu', '')}")
-    fig.suptitle(title[:130], fontsize=11)
+    fig.suptitle(title[:130], fontsize=11, y=0.99)
     fig.legend(handles=[Patch(color=c, alpha=0.75, label=t) for c, t in
                         ((REFERENCE, "PyTorch reference"), (PASS, "parity pass"), (FAIL, "parity FAIL"))],
-               loc="upper right", fontsize=8, ncol=3, frameon=False)
+               loc="upper center", bbox_to_anchor=(0.5, 0.955), fontsize=8, ncol=3, frameon=False)  # under the title
     skipped = [f"{r.format} ({STATUS_LABELS.get(r.status, r.status)})" for r in report.rows if not r.ran]
     bottom = 0.0
     if skipped:
@@ -104,7 +104,7 @@ def chart_png(report: BenchReport) -> bytes:
         lines = math.ceil(len(text) / 190)
         fig.text(0.01, 0.01, text, fontsize=7.5, color="#555555", wrap=True)
         bottom = min(0.25, 0.035 * lines / max(1.0, fig.get_figheight() / 4.2))
-    fig.tight_layout(rect=(0, bottom, 1, 0.95))
+    fig.tight_layout(rect=(0, bottom, 1, 0.92))
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     plt.close(fig)

@@ -199,6 +199,8 @@ class YOLO:
         run_callbacks(self.callbacks, "on_export_start", state)
         res = export_model(model, format, source=src, source_sha256=file_sha256(src) if src else None,
                            provenance=(self.ckpt or {}).get("provenance"), **kwargs)
+        if res.path is None:  # export_model raises on failure, so a result without a path is a bug
+            raise RuntimeError(f"export to {format} returned no artifact path")
         state.file = res.path
         run_callbacks(self.callbacks, "on_export_end", state)
         return res.path

@@ -13,7 +13,7 @@ import io
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 from PIL import Image
@@ -90,7 +90,7 @@ class Probs:
         return f"Probs(top1={self.top1}, top1conf={self.top1conf:.4f}, top5={self.top5}, nc={len(self.data)})"
 
 
-ImageLike = np.ndarray | Image.Image
+ImageLike: TypeAlias = np.ndarray | Image.Image
 
 
 class Results:
@@ -198,27 +198,31 @@ class Results:
         return pd.DataFrame(rows, columns=["name", "class", "confidence"])
 
     def __repr__(self) -> str:
-        what = f"top1={self.names.get(self.probs.top1, self.probs.top1)!r} {self.probs.top1conf:.3f}" if self.ok \
+        p = self.probs
+        what = f"top1={self.names.get(p.top1, p.top1)!r} {p.top1conf:.3f}" if p is not None \
             else f"error={self.error!r}"
         return f"Results(path={self.path!r}{f', frame={self.frame}' if self.frame else ''}, {what})"
 
     # --- pictures and files ---------------------------------------------------------------------------------
     def plot(self, pil: bool = False, font_size: int | None = None) -> np.ndarray | Image.Image:
         """The original image with the top-5 labels and confidences drawn (HWC uint8 RGB array, or PIL image)."""
+        img = self._annotated(font_size)
+        return img if pil else np.asarray(img)
+
+    def _annotated(self, font_size: int | None = None) -> Image.Image:
         if self.orig_img is None:
             raise ValueError(f"result for '{self.path}' has no image to plot ({self.error or 'none kept'})")
         lines = [f"{n} {c:.2f}" for _, n, c in self._top()] or [f"unreadable: {self.error}"]
-        img = draw_text_block(Image.fromarray(self.orig_img), lines, font_size)
-        return img if pil else np.asarray(img)
+        return draw_text_block(Image.fromarray(self.orig_img), lines, font_size)
 
     def show(self) -> None:
         """Open the annotated image in the system's image viewer."""
-        self.plot(pil=True).show(title=self.name)
+        self._annotated().show(title=self.name)
 
     def save(self, filename: str | Path | None = None) -> str:
         """Write the annotated image (original size; format from the suffix) atomically; returns its path."""
         filename = Path(filename or f"results_{Path(self.name).name}")
-        img = self.plot(pil=True)
+        img = self._annotated()
         fmt = Image.registered_extensions().get(filename.suffix.lower())
         if fmt is None:
             raise ValueError(f"cannot save '{filename}': unknown image suffix (use .jpg or .png)")
