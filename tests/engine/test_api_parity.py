@@ -34,6 +34,8 @@ def test_to_df_and_to_csv_hold_the_top5(digits_yolo, known_digits):
     assert lines[0] == "name,class,confidence" and len(lines) == 6 and lines[1].split(",")[1] == "7"
 
 
+@pytest.mark.slow
+@pytest.mark.onnx
 def test_model_names_device_and_to(ckpt_copy: Path):
     model = YOLO(ckpt_copy)
     assert model.names == {i: str(i) for i in range(10)}
