@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -17,17 +16,25 @@ paddle_first()
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 
 
+def _session_folder(factory: pytest.TempPathFactory, name: str, env: str):
+    """A session temp folder named in the environment variable `env` (children inherit it), restored after."""
+    d = factory.mktemp(name)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(env, str(d))
+        yield d
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _datasets_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Named datasets and `digits` go to a session temp folder, never into the checkout."""
-    d = tmp_path_factory.mktemp("datasets")
-    old = os.environ.get("YOLOCLS_DATASETS")
-    os.environ["YOLOCLS_DATASETS"] = str(d)
-    yield d
-    if old is None:
-        os.environ.pop("YOLOCLS_DATASETS", None)
-    else:
-        os.environ["YOLOCLS_DATASETS"] = old
+    yield from _session_folder(tmp_path_factory, "datasets", "YOLOCLS_DATASETS")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _settings_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A settings file of the session's own (`yolocls settings`), so the user's never changes a test and no test
+    writes the user's."""
+    yield from _session_folder(tmp_path_factory, "config", "YOLOCLS_CONFIG_DIR")
 
 
 @pytest.fixture(scope="session")

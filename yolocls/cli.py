@@ -1,8 +1,9 @@
-"""Command line: `yolocls MODE key=value ...` (ultralytics style) or `--key value` flags; thin by design.
+"""Command line: `yolocls [classify] MODE key=value ...` (Ultralytics style, `task=`/`mode=` too) or `--key value`
+flags; thin by design.
 
-Every argument, its default, type and help live in `cfg/default.yaml` (checked by `yolocls.cfg.check_args`).
-Any error ends as one `error: ...` line on stderr (exit 2 for yolocls' own errors, 1 for anything else);
-`--debug` (or YOLOCLS_DEBUG=1) shows the traceback as well.
+Every argument, its default, type and help live in `cfg/default.yaml` (checked by `yolocls.cfg.check_args`; the
+bench's defaults: in its runner). Any error ends as one `error: ...` line on stderr (exit 2 for yolocls' own
+errors, 1 for anything else); `--debug` (or YOLOCLS_DEBUG=1) shows the traceback as well.
 """
 
 from __future__ import annotations
@@ -23,12 +24,16 @@ MODES = {
     "val": "validate a model: yolocls val model=best.pt data=digits",
     "predict": "predict: yolocls predict model=best.pt source=images/",
     "export": "export: yolocls export model=best.pt format=onnx (format=all for every format)",
-    "bench": "benchmark formats: yolocls bench model=best.pt format=all",
+    "bench": "benchmark formats: yolocls bench model=best.pt format=all (alias: benchmark)",
     "diff": "where an export differs: yolocls diff model=best.pt artifact=best.onnx (block by block)",
     "info": "model summary: yolocls info model=yolov8s-cls.yaml imgsz=224",
     "import": "import an Ultralytics checkpoint: yolocls import ultralytics SRC.pt --out OURS.pt",
+    "settings": "show or change the user settings: yolocls settings datasets_dir=~/datasets tensorboard=True",
+    "checks": "versions of every backend, and which formats export and run here (and why not)",
 }
 DEBUG_ENV = "YOLOCLS_DEBUG"
+MODE_ALIASES = {"benchmark": "bench"}
+TASKS = ("classify",)
 
 
 def parse_value(v: str) -> Any:
@@ -73,24 +78,87 @@ def parse_args(argv: list[str], mode: str, defaults: dict[str, dict[str, Any]]) 
     return out, positional
 
 
+def _pop_key(tokens: list[str], key: str) -> str | None:
+    """Remove `key=V`, `--key=V` or `--key V` from `tokens`; return V (None when absent)."""
+    for i, t in enumerate(tokens):
+        for prefix in (f"{key}=", f"--{key}="):
+            if t.startswith(prefix):
+                del tokens[i]
+                return t[len(prefix):]
+        if t == f"--{key}" and i + 1 < len(tokens):
+            value = tokens[i + 1]
+            del tokens[i:i + 2]
+            return value
+    return None
+
+
+def _check_task(task: str) -> None:
+    if task not in TASKS:
+        from .engine.model import OTHER_TASKS, classification_only
+
+        if task in OTHER_TASKS:
+            raise classification_only(task)
+        raise ConfigError(f"unknown task '{task}': yolocls has one task, classify (yolocls classify train ...)")
+
+
+def split_mode(argv: list[str]) -> tuple[str | None, list[str]]:
+    """(mode, the remaining arguments) from Ultralytics' forms: `classify train ...`, `train ...`,
+    `task=classify mode=train ...`; aliases resolved (benchmark -> bench). Another task word (detect,
+    segment...) raises the "classification only" error."""
+    tokens = list(argv)
+    from .engine.model import OTHER_TASKS
+
+    if tokens and (tokens[0] in TASKS or tokens[0] in OTHER_TASKS):
+        _check_task(tokens.pop(0))
+    task = _pop_key(tokens, "task")
+    if task is not None:
+        _check_task(task)
+    mode = _pop_key(tokens, "mode")
+    if tokens and not tokens[0].startswith("-") and "=" not in tokens[0]:
+        word = tokens.pop(0)
+        if mode is not None and MODE_ALIASES.get(word, word) != MODE_ALIASES.get(mode, mode):
+            raise ConfigError(f"two modes given: '{word}' and mode={mode}; give one")
+        mode = word
+    if mode is not None:
+        if mode in OTHER_TASKS:
+            raise ConfigError(f"'{mode}' is a task, not a mode; and yolocls is classification only "
+                              f"(yolocls classify train ...)")
+        mode = MODE_ALIASES.get(mode, mode)
+    return mode, tokens
+
+
 def mode_arguments(mode: str, defaults: dict[str, dict[str, Any]]) -> list[tuple[str, Any, str]]:
     """(key, default, help) of every argument `mode` takes, in `cfg/default.yaml` order: the table behind
-    `yolocls MODE --help` and the docs' CLI reference."""
-    return [(k, spec.get("default"), spec.get("help", "")) for k, spec in defaults.items()
+    `yolocls MODE --help` and the docs' CLI reference. The bench's defaults come from its signature and the
+    settings' from their table, so neither can drift from what runs."""
+    if mode == "settings":
+        from .settings import SETTINGS
+
+        return [(k, s.default_label(), s.help) for k, s in SETTINGS.items()]
+    real: dict[str, Any] = {}
+    if mode == "bench":
+        from .bench.runner import cli_defaults
+
+        real = cli_defaults()
+    return [(k, real.get(k, spec.get("default")), spec.get("help", "")) for k, spec in defaults.items()
             if mode in spec.get("modes", [])]
 
 
 def help_text(mode: str | None, defaults: dict[str, dict[str, Any]]) -> str:
     if mode is None:
-        lines = ["usage: yolocls MODE [key=value | --key value ...]", "", "modes:"]
+        lines = ["usage: yolocls [classify] MODE [key=value | --key value ...]", "", "modes:"]
         lines += [f"  {m:<8} {d}" for m, d in MODES.items()]
         lines += ["", "'yolocls MODE --help' lists that mode's arguments with their defaults.",
                   "--debug (or YOLOCLS_DEBUG=1) shows the traceback of an error.",
+                  "Ultralytics' forms work too: 'yolocls classify train ...', 'yolocls task=classify mode=train ...'.",
                   "Also: yolocls-export (= yolocls export), yolocls-bench (= yolocls bench)."]
         return "\n".join(lines)
     lines = [f"usage: yolocls {mode} [key=value | --key value ...]", f"  {MODES[mode]}", "", "arguments:"]
     for k, default, text in mode_arguments(mode, defaults):
-        lines.append(f"  {k + '=' + str(default):<32} {text}")
+        lines.append(f"  {k + '=' + str(default):<31}  {text}")  # two spaces at least: defaults may hold one
+    if mode == "settings":
+        lines += ["  reset                            go back to the defaults (removes the settings file)", "",
+                  "'yolocls settings' prints the values in force and where each comes from."]
     if mode == "export":
         from .engine.export_many import formats_help
 
@@ -100,6 +168,10 @@ def help_text(mode: str | None, defaults: dict[str, dict[str, Any]]) -> str:
 
 def run_mode(mode: str, args: dict[str, Any], positional: list[str]) -> int:
     """Dispatch to the engine/bench; returns the exit code."""
+    if mode == "checks":
+        from .bench.checks import checks_cli
+
+        return checks_cli(args)
     if mode == "info":
         from .engine.model import YOLO
 
@@ -169,17 +241,33 @@ def main(argv: list[str] | None = None) -> int:
 
         print(__version__)
         return 0
-    mode = argv[0]
+    try:
+        mode, rest = split_mode(argv)
+    except YoloclsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if mode is None:
+        if any(a in ("-h", "--help") for a in rest):
+            print(help_text(None, defaults))
+            return 0
+        print(f"error: no mode given; name one: yolocls [classify] MODE key=value ... Modes: {', '.join(MODES)}",
+              file=sys.stderr)
+        return 2
     if mode not in MODES:
-        close = difflib.get_close_matches(mode, list(MODES), n=1)
+        close = difflib.get_close_matches(mode, [*MODES, *MODE_ALIASES], n=1)
         print(f"error: unknown mode '{mode}'." + (f" Did you mean '{close[0]}'?" if close else "")
               + f" Modes: {', '.join(MODES)}", file=sys.stderr)
         return 2
-    if any(a in ("-h", "--help") for a in argv[1:]):
+    if any(a in ("-h", "--help") for a in rest):
         print(help_text(mode, defaults))
         return 0
     try:
-        args, positional = parse_args(argv[1:], mode, defaults)
+        if mode == "settings":
+            from .settings import SETTINGS, settings_cli
+
+            args, positional = parse_args(rest, mode, {k: {} for k in SETTINGS})
+            return settings_cli(args, positional)
+        args, positional = parse_args(rest, mode, defaults)
         return run_mode(mode, check_args(mode, args), positional)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -105,3 +105,11 @@ def demo_home(digits_ckpt: Path, tmp_path_factory: pytest.TempPathFactory):
         os.environ.pop("YOLOCLS_HOME", None)
     else:
         os.environ["YOLOCLS_HOME"] = old
+
+
+@pytest.fixture
+def report():
+    """The hand-made report of tests/bench/fake_report.py (a fresh one per test: tests change it)."""
+    from .fake_report import fake_report
+
+    return fake_report()

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
 
+from yolocls.bench.baseline import compare
 from yolocls.bench.report import load_report
 from yolocls.cli import main
 
@@ -16,8 +21,8 @@ def cli_report(demo_home, tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
     # One thread: two OpenMP threads on a 2-core machine shared with other jobs stall for seconds per call.
     rc = main(["bench", "--format", "torchscript,onnx", "--runs", "10", "--warmup", "2", "--batch", "1,4",
-               "--threads", "1", "--out", str(out), "--check"])
-    files = sorted(out.iterdir())
+               "--threads", "1", "--out", str(out), "--check", "--keep"])
+    files = sorted(f for f in out.iterdir() if f.is_file())
     return rc, files, load_report(next(f for f in files if f.suffix == ".json"))
 
 
@@ -29,7 +34,7 @@ def test_no_model_benchmarks_the_demo_with_its_own_data_and_size(cli_report, dem
     assert s["demo"] is True and s["model"] == str(demo_home)
     assert s["data"] == str(digits_root) and s["imgsz"] == 32 and s["batch"] == [1, 4] and s["threads"] == 1
     assert [r["format"] for r in rep["rows"]] == ["pt", "torchscript", "onnx"]
-    assert {f.suffix for f in files} == {".md", ".json", ".csv", ".png"}
+    assert {f.suffix for f in files} == {".md", ".json", ".csv", ".png", ".html"}
     assert all(f.stem.startswith("bench_best-yolov8n-cls_32px_") for f in files)
 
 
@@ -73,3 +78,37 @@ def test_report_files_hold_the_table_the_environment_and_a_readable_chart(cli_re
     with Image.open(next(f for f in files if f.suffix == ".png")) as im:
         assert im.format == "PNG" and im.width >= 600 and im.height >= 400
         assert np.asarray(im.convert("L")).std() > 5
+
+
+@pytest.mark.slow
+def test_keep_leaves_the_artifacts_the_report_points_at(cli_report):
+    _, files, rep = cli_report
+    kept = files[0].parent / f"{rep['name']}_artifacts"
+    assert rep["settings"]["artifacts"] == str(kept) and kept.is_dir()
+    for r in rep["rows"][1:]:
+        assert Path(r["artifact"]).parent == kept and Path(r["artifact"]).exists(), r["artifact"]
+    assert sorted(p.name for p in kept.iterdir()) == sorted(Path(r["artifact"]).name for r in rep["rows"][1:])
+
+
+@pytest.mark.slow
+def test_baseline_check_fails_on_a_planted_regression_and_a_rerun_passes(cli_report, tmp_path):
+    """A rerun compared with the first run passes; the same rerun compared with a baseline planted 3x faster for
+    onnx fails `--check` with exit code 1 and says why, side by side."""
+    _, files, first = cli_report
+    planted = copy.deepcopy(first)
+    onnx = next(r for r in planted["rows"] if r["format"] == "onnx")
+    onnx["latency"] = {k: v / 3 if k.endswith("_ms") else v for k, v in onnx["latency"].items()}
+    (tmp_path / "planted.json").write_text(json.dumps(planted))
+    rc = main(["bench", "--model", first["settings"]["model"], "--format", "torchscript,onnx", "--runs", "10",
+               "--warmup", "2", "--batch", "1,4", "--threads", "1", "--out", str(tmp_path / "rerun"), "--check",
+               "--baseline", str(tmp_path / "planted.json")])
+    rerun = load_report(next((tmp_path / "rerun").glob("*.json")))
+    assert rc == 1 and rerun["gate"]["passed"] is True  # parity is fine: the latency regression failed it
+    c = rerun["baseline"]
+    assert not c["passed"] and [f.split(":")[0] for f in c["failures"]] == ["onnx [fp32]"]
+    assert "x slower (allowed 1.25x)" in c["failures"][0]
+    md = next((tmp_path / "rerun").glob("*.md")).read_text()
+    assert "## Compared with the baseline" in md and "REGRESSION (slower)" in md
+
+    honest = compare({**first, "_path": str(files[0])}, rerun)
+    assert honest.comparable and honest.passed, honest.failures

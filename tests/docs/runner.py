@@ -97,7 +97,9 @@ def run_block(block: Block, workspace: Path, prefix: list[str]) -> Outcome:
         shutil.copytree(workspace, here, symlinks=True, copy_function=os.link)  # hard links: instant, read-only use
         (here / f"example{SUFFIX[block.lang]}").write_text(block.code)
         try:
-            p = subprocess.run(prefix + COMMANDS[block.lang], cwd=here, env=example_env(workspace), text=True,
+            env = example_env(workspace)
+            env["YOLOCLS_CONFIG_DIR"] = str(here / ".yolocls-config")  # `yolocls settings` examples: their own
+            p = subprocess.run(prefix + COMMANDS[block.lang], cwd=here, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=TIMEOUT_S,
                                stdin=subprocess.DEVNULL)
             ok, out = p.returncode == 0, p.stdout + ("" if p.returncode == 0 else f"\n[exit code {p.returncode}]")

@@ -3,6 +3,7 @@ CLI reference is the table `yolocls MODE --help` prints, the format table is the
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -52,8 +53,9 @@ def test_cli_reference_lists_every_mode_and_argument_that_help_prints() -> None:
         assert f"## yolocls {mode}" in page, f"the CLI reference lacks mode '{mode}'"
         section = page.split(f"## yolocls {mode}", 1)[1].split("\n## ", 1)[0]
         for line in _help(mode, "--help").split("arguments:", 1)[1].splitlines():
-            if line.startswith("  ") and "=" in line.split()[0]:
-                key, default = line.split()[0].split("=", 1)
+            m = re.match(r"  (\w+)=(.+?)(?: {2,}|$)", line)  # a default may hold single spaces
+            if m:
+                key, default = m.groups()
                 assert f"| `{key}` | `{default}` |" in section, f"yolocls {mode}: `{key}={default}` is not on the page"
 
 

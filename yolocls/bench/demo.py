@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -25,7 +24,9 @@ TRAIN_TIMEOUT_S = 3600
 
 def home() -> Path:
     """yolocls' cache folder: $YOLOCLS_HOME, else ~/.cache/yolocls."""
-    return Path(os.environ.get("YOLOCLS_HOME") or Path.home() / ".cache" / "yolocls").expanduser()
+    from ..settings import home as cache_home
+
+    return cache_home()
 
 
 def demo_dir(recipe: dict[str, Any] | None = None) -> Path:

@@ -5,6 +5,7 @@ Nothing here imports a backend: package versions come from the installed distrib
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import subprocess
@@ -88,9 +89,15 @@ def dist_version(name: str) -> str | None:
         return None
 
 
+@functools.lru_cache(maxsize=1)
+def _distributions() -> dict[str, list[str]]:
+    """Module -> distributions, read once: it scans every installed package's file list (~2 s here)."""
+    return dict(metadata.packages_distributions())
+
+
 def module_versions(modules: list[str]) -> dict[str, str]:
     """Installed version of the distribution behind each importable module name (e.g. 'onnxruntime')."""
-    dists = metadata.packages_distributions()
+    dists = _distributions()
     out = {}
     for mod in sorted(set(modules)):
         for dist in dists.get(mod.split(".")[0], [mod]):

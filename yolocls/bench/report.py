@@ -1,19 +1,28 @@
-"""Bench reports: Markdown (table + environment), JSON (every figure + manifest), CSV, a PNG chart, and the
-rich table on the console. Files are named by model, image size, date and time, and written atomically."""
+"""Bench reports: Markdown (table + environment), JSON (every figure + manifest), CSV, a PNG chart (chart.py), a
+self-contained HTML page (html_report.py), and the rich table on the console, fitted to the terminal. Files are
+named by model, image size, date and time, and written atomically."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import math
+import os
 import re
+import shutil
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from .._io import write_bytes, write_text
+from .chart import chart_png
 from .rows import STATUS_LABELS, BenchReport, Row
+
+REPORT_EXTS = (".md", ".json", ".csv", ".png", ".html")
+# Console columns, least needed first: dropped in this order until the table fits the terminal.
+DROP_ORDER = ("mean Δp", "RSS MB", "p99 ms", "Export s", "Top-5 %", "Size MB", "p90 ms", "E2E ms", "Agree %",
+              "max Δp", "Precision")
 
 
 def report_name(checkpoint: str | Path, model_name: str, imgsz: int, when: datetime) -> str:
@@ -82,6 +91,10 @@ def notes(report: BenchReport) -> list[str]:
     out = [f"**Warning**: {busy}"] if busy else []
     if report.settings.get("threads_note"):
         out.append(f"**Threads**: {report.settings['threads_note']}")
+    if report.settings.get("artifacts"):
+        out.append(f"**Artifacts**: kept in {report.settings['artifacts']}")
+    elif "artifacts" in report.settings:
+        out.append("**Artifacts**: exported into a temp folder and deleted after the run (--keep keeps them)")
     for r in report.rows:
         bits = []
         if r.reason and not r.reference:
@@ -115,6 +128,10 @@ def markdown(report: BenchReport) -> str:
     if n:
         lines += ["## Notes", "", *[f"- {x}" for x in n], ""]
     lines += ["## Parity gate", "", report.gate.summary().replace("\n  - ", "\n- "), ""]
+    if report.baseline is not None:
+        from .baseline import markdown as baseline_markdown
+
+        lines.append(baseline_markdown(report.baseline))
     lines += ["## Environment", "", "| | |", "|---|---|"]
     for k in ("cpu", "cores", "usable_cores", "memory_gb", "os", "python", "torch", "numpy", "yolocls", "git_commit"):
         lines.append(f"| {k} | {env.get(k)} |")
@@ -148,99 +165,66 @@ def csv_text(report: BenchReport) -> str:
     return buf.getvalue()
 
 
-def _label_points(fig: Any, ax: Any, placed: list[tuple[Row, float, float]]) -> None:
-    """Label every point without overlaps: formats often tie on top-1, so labels go to the nearest free level
-    above or below their point (greedy, in display space), with a leader line when moved away."""
-    scale = fig.dpi / 72  # points -> pixels
-    levels: dict[int, list[tuple[float, float]]] = {}
-    for r, y, radius in placed:
-        px, _ = ax.transData.transform((r.median_ms, y))
-        text = f"{r.format}\n{r.precision}, {r.size_mb or 0:.1f} MB"
-        half = 0.5 * max(len(t) for t in text.splitlines()) * 5.2 * scale  # ~5.2 pt per character at 8.5 pt
-        for level in (0, -1, 1, -2, 2, -3, 3, -4, 4, -5, 5):
-            spans = levels.setdefault(level, [])
-            if all(px + half + 4 < a or px - half - 4 > b for a, b in spans):
-                spans.append((px - half, px + half))
-                break
-        step = 26  # points between label levels (two lines of 8.5 pt text)
-        dy = (radius + 3 + step * (abs(level) if level >= 0 else abs(level) - 1)) * (1 if level >= 0 else -1)
-        ax.annotate(text, (r.median_ms, y), xytext=(0, dy), textcoords="offset points", ha="center",
-                    va="bottom" if dy > 0 else "top", fontsize=8.5, zorder=4,
-                    arrowprops={"arrowstyle": "-", "color": "#888888", "lw": 0.6} if abs(dy) > radius + 10 else None)
-
-
-def chart_png(report: BenchReport) -> bytes:
-    """Latency (x, log) against top-1 (y; top-1 agreement when the data's labels do not fit the model); marker
-    area by artifact size; colour by parity; every point labelled."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter, LogLocator
-
-    s = report.settings
-    pts = [r for r in report.rows if r.ran and r.median_ms]
-    use_top1 = all(r.top1 is not None for r in pts) and pts
-    fig, ax = plt.subplots(figsize=(9, 6), dpi=110)
-    sizes = [max(r.size_mb or 0.0, 0.01) for r in pts]
-    smax = max(sizes, default=1.0)
-    placed = []
-    for r, sz in sorted(zip(pts, sizes, strict=True), key=lambda t: t[0].median_ms):
-        y = 100 * (r.top1 if use_top1 else (1.0 if r.reference else r.agreement or 0.0))
-        colour = "#1f77b4" if r.reference else "#2ca02c" if r.parity_passed else "#d62728"
-        area = 60 + 900 * sz / smax  # points^2
-        ax.scatter(r.median_ms, y, s=area, color=colour, alpha=0.55, edgecolors="black", linewidths=0.8, zorder=3)
-        placed.append((r, y, math.sqrt(area / math.pi)))
-    ax.set_xscale("log")
-    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
-    ax.set_xlabel("latency, batch 1, median (ms, log scale) — lower is better")
-    ax.set_ylabel(("val top-1 (%)" if use_top1 else "top-1 agreement with PyTorch (%)") + " — higher is better")
-    if placed:
-        ys = [y for _, y, _ in placed]
-        lo, hi = min(ys), max(ys)
-        pad = max(1.0, (hi - lo) * 0.3)
-        ax.set_ylim(lo - pad, min(100.5, hi + pad) if hi <= 100 else hi + pad)
-        xs = [r.median_ms for r, _, _ in placed]
-        ax.set_xlim(min(xs) / 1.6, max(xs) * 2.2)
-    ax.grid(True, which="both", alpha=0.3)
-    title = f"{s['model_name']} at {s['imgsz']}px on {s['device']} — {report.environment.get('cpu', '')}"
-    ax.set_title(title[:110], fontsize=10)
-    from matplotlib.lines import Line2D
-
-    handles = [Line2D([], [], marker="o", ls="", color=c, alpha=0.6, markersize=9, label=t) for c, t in
-               (("#1f77b4", "PyTorch reference"), ("#2ca02c", "parity pass"), ("#d62728", "parity FAIL"))]
-    ax.legend(handles=handles, loc="lower right", fontsize=8, title="marker area ~ artifact size", title_fontsize=8)
-    skipped = [f"{r.format} ({STATUS_LABELS.get(r.status, r.status)})" for r in report.rows if not r.ran]
-    if skipped:
-        fig.text(0.01, 0.01, "not shown: " + ", ".join(skipped), fontsize=7.5, color="#555555", wrap=True)
-    fig.tight_layout(rect=(0, 0.03 if skipped else 0, 1, 1))
-    _label_points(fig, ax, placed)  # after the layout: it works in display coordinates
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
+def unique_name(out: str | Path, name: str) -> str:
+    """`name`, or `name-2`, `name-3`... when a report of that name is already in `out`."""
+    out, base, i = Path(out), name, 1
+    while any((out / f"{name}{ext}").exists() for ext in REPORT_EXTS):
+        i += 1
+        name = f"{base}-{i}"
+    return name
 
 
 def write_reports(report: BenchReport, out: str | Path) -> dict[str, Path]:
-    """Write <name>.md/.json/.csv/.png into `out` (atomically); a name already taken gets a -2, -3... suffix."""
+    """Write <name>.md/.json/.csv/.png/.html into `out` (atomically); a name already taken gets a -2, -3...
+    suffix."""
+    from .html_report import html
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    name, i = report.name, 1
-    while any((out / f"{name}{ext}").exists() for ext in (".md", ".json", ".csv", ".png")):
-        i += 1
-        name = f"{report.name}-{i}"
-    report.name = name
+    report.name = name = unique_name(out, report.name)
     files = {"json": out / f"{name}.json", "md": out / f"{name}.md", "csv": out / f"{name}.csv",
-             "png": out / f"{name}.png"}
+             "png": out / f"{name}.png", "html": out / f"{name}.html"}
     report.files = files
+    png = chart_png(report)
     write_text(files["json"], json.dumps({**report.to_dict(), "files": {k: str(v) for k, v in files.items()}},
                                          indent=2, default=str))
     write_text(files["md"], markdown(report))
     write_text(files["csv"], csv_text(report))
-    write_bytes(files["png"], chart_png(report))
+    write_bytes(files["png"], png)
+    write_text(files["html"], html(report, png, files))
     return files
+
+
+def terminal_width() -> int | None:
+    """The terminal's width when output goes to one (or $COLUMNS says it); None for a pipe or a CI log, which
+    get the whole table."""
+    if os.environ.get("COLUMNS", "").isdigit():
+        return int(os.environ["COLUMNS"])
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size((120, 24)).columns
+    return None
+
+
+def fit_columns(head: list[str], cells: list[list[str]], width: int | None) -> tuple[list[int], list[str]]:
+    """(indices of the columns to show, names of those dropped) so the rich table (one space of padding each
+    side, one rule between columns) fits `width`; columns go in DROP_ORDER, then throughput columns beyond the
+    first."""
+    keep = list(range(len(head)))
+    if width is None:
+        return keep, []
+
+    def total(cols: list[int]) -> int:
+        return 1 + sum(3 + max([len(head[i]), *(len(c[i]) for c in cells)]) for i in cols)
+
+    order = [head.index(h) for h in DROP_ORDER if h in head]
+    order += [i for i, h in enumerate(head) if h.startswith("img/s @")][1:]
+    dropped = []
+    for i in order:
+        if total(keep) <= width:
+            break
+        keep.remove(i)
+        dropped.append(head[i])
+    return keep, dropped
 
 
 def print_summary(report: BenchReport, check: bool = False, strict: bool = False) -> None:
@@ -248,18 +232,44 @@ def print_summary(report: BenchReport, check: bool = False, strict: bool = False
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=max(200, Console().width))  # 18+ columns: never squeeze them into 80
+    width = terminal_width()
     head, cells = table(report)
+    keep, dropped = fit_columns(head, cells, width)
+    # a pipe or a log gets every column, never squeezed; a terminal gets what fits, no wrapped cells
+    console = Console(width=width or max(220, 1 + sum(3 + max([len(h), *(len(c[i]) for c in cells)])
+                                                    for i, h in enumerate(head))))
     t = Table(title=f"{report.settings['model_name']} at {report.settings['imgsz']}px, {report.settings['device']}",
               show_lines=False, header_style="bold")
-    for h in head:
-        t.add_column(h, justify="left" if h in ("Format", "Status", "Precision", "Parity") else "right")
+    for i in keep:
+        t.add_column(head[i], justify="left" if head[i] in ("Format", "Status", "Precision", "Parity") else "right",
+                     no_wrap=True)
     style = {"ok": None, "failed": "red", "unavailable": "dim", "missing": "yellow"}
     for r, c in zip(report.rows, cells, strict=True):
-        t.add_row(*c, style=style.get(r.status) or ("red" if r.parity_passed is False else None))
+        t.add_row(*[c[i] for i in keep], style=style.get(r.status) or ("red" if r.parity_passed is False else None))
     console.print(t)
+    if dropped:
+        where = report.files.get("md") if report.files else None
+        console.print(f"  ({len(dropped)} columns hidden to fit {width} characters: {', '.join(dropped)}; the full "
+                      f"table is in {where or 'the report files'})", highlight=False, markup=False)
     for n in notes(report):
         console.print("  " + n.replace("**", ""), highlight=False, markup=False)
+    if report.baseline is not None:
+        from .baseline import table as baseline_table
+
+        c = report.baseline
+        bh, bc = baseline_table(c)
+        bt = Table(title=f"compared with {c.baseline}", header_style="bold")
+        for h in bh:
+            bt.add_column(h, justify="left" if h in ("Format", "Precision", "Verdict") else "right", no_wrap=True)
+        for row in bc:
+            bt.add_row(*row, style="red" if row[-1].startswith("REGRESSION") else None)
+        console.print(bt)
+        for n in c.notes:
+            console.print(f"  not comparable: {n}", highlight=False, markup=False)
+        if check or not c.passed:
+            console.print("baseline comparison passed" if c.passed else
+                          "baseline comparison FAILED:\n" + "\n".join(f"  - {f}" for f in c.failures),
+                          style="green" if c.passed else "bold red", highlight=False, markup=False)
     if check:
         console.print(report.gate.summary(), style="green" if report.gate.passed else "bold red", highlight=False)
     if report.files:

@@ -33,7 +33,7 @@ class Row:
     parity_passed: bool | None = None
     parity_failures: list[str] = field(default_factory=list)
     tolerance: dict[str, Any] | None = None
-    latency: dict[str, Any] | None = None  # batch 1: median_ms p90_ms p99_ms mean_ms min_ms runs
+    latency: dict[str, Any] | None = None  # batch 1: median_ms p25_ms p75_ms p90_ms p99_ms mean_ms min_ms runs
     throughput: dict[str, float] = field(default_factory=dict)  # batch -> images/s
     e2e_ms: float | None = None  # per image from the file: decode + preprocess + inference + postprocess
     peak_rss_mb: float | None = None  # of the child that loaded and ran the artifact
@@ -94,8 +94,22 @@ class BenchReport:
     wall_s: float = 0.0
     files: dict[str, Path] = field(default_factory=dict)
     exit_code: int = 0
+    baseline: Any = None  # the bench.baseline.Comparison with --baseline, if asked
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "created": self.created, "wall_s": self.wall_s, "settings": self.settings,
                 "environment": self.environment, "gate": asdict(self.gate),
-                "rows": [r.to_dict() for r in self.rows]}
+                "rows": [r.to_dict() for r in self.rows],
+                "baseline": self.baseline.to_dict() if self.baseline is not None else None}
+
+    def to_df(self) -> Any:
+        """The rows as a pandas DataFrame (one row per format; latency and throughput flattened)."""
+        import pandas as pd
+
+        flat = []
+        for r in self.rows:
+            d = r.to_dict()
+            d.update({f"latency_{k}": v for k, v in (d.pop("latency") or {}).items()})
+            d.update({f"throughput_b{k}": v for k, v in (d.pop("throughput") or {}).items()})
+            flat.append(d)
+        return pd.DataFrame(flat)

@@ -9,6 +9,7 @@ interpreter), each with the time left of the format's `timeout`, so a crash or h
 
 from __future__ import annotations
 
+import inspect
 import shutil
 import sys
 import time
@@ -38,9 +39,11 @@ class Bench:
                  out: str | Path | None = "reports", check: bool = False, strict: bool = False,
                  timeout: float = 600, tolerances: dict[str, Any] | None = None,
                  artifacts: dict[str, str | Path] | None = None, verbose: bool = True,
-                 keep_artifacts: bool = False, command: str | None = None):
+                 keep_artifacts: bool = False, command: str | None = None, baseline: str | Path | None = None,
+                 max_slowdown: float = 1.25):
         from ..cfg import check_args
         from ..exporters._registry import parse_formats
+        from .baseline import load_baseline
 
         given = {"model": model, "data": data, "format": formats, "imgsz": imgsz, "device": device, "half": half,
                  "int8": int8, "batch": batch, "runs": runs, "warmup": warmup, "threads": threads, "out": out,
@@ -65,7 +68,11 @@ class Bench:
         self.out = Path(out) if out else None
         self.check, self.strict, self.timeout = bool(check), bool(strict), float(timeout)
         self.tolerances = build_tolerances(**(tolerances or {}))
-        self.verbose, self.keep_artifacts, self.command = verbose, keep_artifacts, command
+        self.verbose, self.keep_artifacts, self.command = verbose, bool(keep_artifacts), command
+        self.baseline = load_baseline(baseline) if baseline else None  # a bad file fails now, not after the run
+        self.max_slowdown = float(max_slowdown)
+        if self.max_slowdown < 1:
+            raise ConfigError(f"max_slowdown={max_slowdown} must be >= 1 (1.25 allows 25% slower than the baseline)")
         self.threads_note: str | None = None
         self._exports = isolation.Worker()
 
@@ -183,7 +190,7 @@ class Bench:
 
     def run(self) -> BenchReport:
         from .environment import load_average, manifest
-        from .report import report_name
+        from .report import report_name, unique_name
 
         t_start = time.perf_counter()
         created = datetime.now().astimezone()
@@ -193,6 +200,14 @@ class Bench:
         with work_folder(self.verbose) as work:
             try:
                 info, imgsz, data, val, rows = self._run_in(work)
+                name = report_name(info["checkpoint"], info["model_name"], imgsz, created)
+                if self.out:
+                    name = unique_name(self.out, name)
+                kept = self._keep(rows, work, self.out / f"{name}_artifacts") if self.keep_artifacts and self.out \
+                    else None
+                for r in rows:  # what stays in the temp folder is deleted with it: the report must not point there
+                    if r.artifact and Path(r.artifact).is_relative_to(work):
+                        r.artifact = None
             finally:
                 self._exports.close()
         rows_modules = self._modules()
@@ -206,12 +221,18 @@ class Bench:
                     "batch": self.batches, "runs": self.runs or "adaptive", "warmup": self.warmup,
                     "threads": self.threads, "threads_note": self.threads_note, "timeout": self.timeout,
                     "check": self.check, "tolerances": {p: asdict(t) for p, t in self.tolerances.items()},
-                    "command": self.command}
-        report = BenchReport(rows=rows, settings=settings, environment=env, gate=gate,
-                             name=report_name(info["checkpoint"], info["model_name"], imgsz, created),
+                    "command": self.command, "artifacts": str(kept) if kept else None,
+                    "baseline": self.baseline["_path"] if self.baseline else None, "max_slowdown": self.max_slowdown}
+        report = BenchReport(rows=rows, settings=settings, environment=env, gate=gate, name=name,
                              created=created.isoformat(timespec="seconds"))
+        regressed = False
+        if self.baseline is not None:
+            from .baseline import compare
+
+            report.baseline = compare(self.baseline, report.to_dict(), self.max_slowdown)
+            regressed = not report.baseline.passed
         failed = [r.format for r in rows if r.status == "failed"]
-        report.exit_code = 1 if (self.check and not gate.passed) or (self.strict and failed) else 0
+        report.exit_code = 1 if (self.check and (not gate.passed or regressed)) or (self.strict and failed) else 0
         report.wall_s = round(time.perf_counter() - t_start, 2)
         if self.out:
             from .report import write_reports
@@ -237,8 +258,6 @@ class Bench:
         ctx = {"imgsz": imgsz, "checkpoint": info["checkpoint"], "sha256": info["sha256"],
                "data_root": val["root"], "labels_valid": val["labels_valid"], "files": val["files"]}
         rows = self._all_rows(work, ctx, info)
-        if self.keep_artifacts and self.out:
-            self._keep(rows, work)
         return info, imgsz, str(data), val, rows
 
     def _threads_on_busy_machine(self, load: float | None) -> None:
@@ -279,20 +298,45 @@ class Bench:
         bar.close()
         return rows
 
-    def _keep(self, rows: list[Row], work: Path) -> None:
-        dest = self.out / "artifacts"
-        dest.mkdir(parents=True, exist_ok=True)
+    def _keep(self, rows: list[Row], work: Path, dest: Path) -> Path:
+        """Move every artifact of the run (and a reference checkpoint built from a YAML) out of the temp folder
+        into `dest` (a folder of this report's own), and point the rows at the moved files."""
+        base, n = dest, 1
+        while dest.exists():  # never mix artifacts of two runs
+            n += 1
+            dest = base.with_name(f"{base.name}-{n}")
+        dest.mkdir(parents=True)
         for r in rows:
-            if r.artifact and not r.reference and Path(r.artifact).is_relative_to(work):
+            if r.artifact and Path(r.artifact).is_relative_to(work) and Path(r.artifact).exists():
                 target = dest / Path(r.artifact).name
-                shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
                 shutil.move(r.artifact, target)
                 r.artifact = str(target)
+        return dest
 
     def _modules(self) -> list[str]:
         from ..exporters._registry import get_exporter
 
         return [m for f in self.formats for m in get_exporter(f)[0].requires]
+
+
+# What a default of None means, for help texts (`yolocls bench --help` shows these instead of "None").
+NONE_MEANS = {"model": "(the built-in demo)", "data": "(the checkpoint's training data, else digits)",
+              "imgsz": "(the checkpoint's)", "runs": "(adaptive: 100, fewer for slow runtimes)",
+              "threads": "(each runtime's own)", "baseline": "(none)", "out": "(no files)"}
+CLI_TO_PARAM = {"format": "formats", "keep": "keep_artifacts"}
+CLI_KEYS = ("model", "data", "imgsz", "batch", "device", "verbose", "half", "int8", "runs", "warmup", "threads",
+            "out", "check", "timeout", "strict", "format", "keep", "baseline", "max_slowdown")
+
+
+def cli_defaults() -> dict[str, Any]:
+    """{CLI argument: the default `Bench` really uses}, read from its signature, so help cannot drift from it."""
+    params = inspect.signature(Bench.__init__).parameters
+    out: dict[str, Any] = {}
+    for key in CLI_KEYS:
+        default = params[CLI_TO_PARAM.get(key, key)].default
+        out[key] = NONE_MEANS.get(key, default) if default is None else default
+    out.update({k: "(bench/parity.py TOLERANCES)" for k in TOLERANCE_KEYS})
+    return out
 
 
 def benchmark(**kwargs: Any) -> BenchReport:
@@ -320,10 +364,8 @@ def bench_cli(args: dict[str, Any]) -> int:
     command = " ".join(["yolocls-bench", *(f"--{k.replace('_', '-')} {v}" for k, v in args.items())])
     tolerances = {k: args.pop(k) for k in TOLERANCE_KEYS if k in args}
     fmt = args.pop("format", None)
-    kw = {k: v for k, v in args.items() if v is not None}
-    allowed = {"model", "data", "imgsz", "batch", "device", "verbose", "half", "int8", "runs", "warmup", "threads",
-               "out", "check", "timeout", "strict"}
-    extra = sorted(set(kw) - allowed)
+    kw = {CLI_TO_PARAM.get(k, k): v for k, v in args.items() if v is not None}
+    extra = sorted(k for k in args if k not in CLI_KEYS and args[k] is not None)
     if extra:
         raise ConfigError(f"'yolocls bench' does not take {', '.join(extra)}; see 'yolocls bench --help'")
     import signal

@@ -29,19 +29,21 @@ class Timing:
     mean_ms: float
     min_ms: float
     runs: int
+    p25_ms: float | None = None  # the interquartile range: how noisy the run was (baseline comparisons use it)
+    p75_ms: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def summarize(ns: list[int] | np.ndarray) -> Timing:
-    """Nanosecond durations -> median, p90, p99 (linear interpolation), mean and min in ms."""
+    """Nanosecond durations -> median, quartiles, p90, p99 (linear interpolation), mean and min in ms."""
     ms = np.asarray(ns, dtype=np.float64) / 1e6
     if ms.size == 0:
         raise ValueError("no timings to summarize")
-    p50, p90, p99 = np.percentile(ms, [50, 90, 99])
+    p25, p50, p75, p90, p99 = np.percentile(ms, [25, 50, 75, 90, 99])
     return Timing(median_ms=float(p50), p90_ms=float(p90), p99_ms=float(p99), mean_ms=float(ms.mean()),
-                  min_ms=float(ms.min()), runs=int(ms.size))
+                  min_ms=float(ms.min()), runs=int(ms.size), p25_ms=float(p25), p75_ms=float(p75))
 
 
 def prepass(fn: Callable[[], Any], seconds: float = 0.25, max_calls: int = 50, min_calls: int = 3) -> float:

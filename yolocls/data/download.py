@@ -14,20 +14,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
-import urllib.error
-import urllib.request
 import zipfile
 from pathlib import Path
 
+from .._download import TIMEOUT_S, fetch
 from .._io import as_disk_full, move_into_place, require_space, temp_folder
-from ..errors import DatasetError, DiskFullError
+from ..errors import DatasetError
 
 NAMED_DATASETS = ("mnist160", "mnist", "fashion-mnist", "cifar10", "cifar100", "imagenette", "imagenette160",
                   "imagenette320", "imagewoof", "imagewoof160", "imagewoof320", "imagenet10", "caltech101",
                   "caltech256")
 DEFAULT_BASE_URL = "https://github.com/ultralytics/assets/releases/download/v0.0.0"
-TIMEOUT_S = 30.0
 
 
 def dataset_url(name: str) -> str:
@@ -38,64 +35,6 @@ def dataset_url(name: str) -> str:
 def _manual_hint(url: str, dest: Path) -> str:
     return (f"To place the data by hand: download {url} on a machine with internet access and unzip it so that "
             f"'{dest}/train/<class>/<image>' exists (or pass data=<your ImageFolder path>)")
-
-
-class _Retryable(DatasetError):
-    """A failure worth another attempt: the network, a timeout, a 5xx answer, a body cut short."""
-
-
-def fetch(url: str, out: Path, timeout: float = TIMEOUT_S, desc: str = "", retries: int | None = None) -> Path:
-    """Stream `url` into the file `out` with a tqdm progress bar, retrying network errors and 5xx answers
-    (`retries` attempts in all, 1 s, 2 s, 4 s... apart; default YOLOCLS_DOWNLOAD_RETRIES). Raises DatasetError
-    naming the URL, or DiskFullError when the archive's declared size does not fit."""
-    from .. import limits
-
-    attempts = limits.download_retries() if retries is None else max(1, int(retries))
-    for attempt in range(1, attempts + 1):
-        try:
-            return _fetch_once(url, out, timeout, desc)
-        except _Retryable as e:
-            if attempt == attempts:
-                raise DatasetError(f"{e} (after {attempts} attempt{'s' if attempts > 1 else ''})") from None
-            wait = 2.0 ** (attempt - 1)
-            print(f"{e}; retrying in {wait:g} s (attempt {attempt + 1} of {attempts})", flush=True)
-            time.sleep(wait)
-    raise AssertionError("unreachable")
-
-
-def _fetch_once(url: str, out: Path, timeout: float, desc: str) -> Path:
-    from tqdm import tqdm
-
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as r:
-            total = int(r.headers.get("Content-Length") or 0) or None
-            if total:
-                require_space(out, total, what=f"the archive {url}")
-            with open(out, "wb") as f, tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                                            desc=desc or Path(url).name, leave=False, mininterval=0.5) as bar:
-                while chunk := r.read(1 << 20):
-                    f.write(chunk)
-                    bar.update(len(chunk))
-            if total and out.stat().st_size < total:
-                raise _Retryable(f"download of {url} ended after {out.stat().st_size} of {total} bytes")
-    except DatasetError:
-        raise
-    except DiskFullError:
-        raise
-    except urllib.error.HTTPError as e:
-        error = _Retryable if e.code >= 500 else DatasetError
-        raise error(f"download of {url} failed: HTTP {e.code} {e.reason}") from None
-    except TimeoutError as e:
-        raise _Retryable(f"download of {url} timed out after {timeout:.0f}s ({e})") from None
-    except (urllib.error.URLError, OSError) as e:
-        full = as_disk_full(e, out)
-        if full is not None:
-            raise full from None
-        reason = getattr(e, "reason", e)
-        if isinstance(reason, TimeoutError):
-            raise _Retryable(f"download of {url} timed out after {timeout:.0f}s") from None
-        raise _Retryable(f"download of {url} failed: {reason}") from None
-    return out
 
 
 def check_zip(path: Path, url: str) -> None:
@@ -130,7 +69,7 @@ def download_dataset(name: str, dest: Path, url: str | None = None, timeout: flo
     print(f"Dataset '{name}' not found at {dest}; downloading {url} ...")
     tmp = temp_folder(dest)
     try:
-        archive = fetch(url, tmp / f"{name}.zip", timeout=timeout, desc=f"{name}.zip")
+        archive = fetch(url, tmp / f"{name}.zip", timeout=timeout, desc=f"{name}.zip", error=DatasetError)
         check_zip(archive, url)
         out = tmp / "extracted"
         with zipfile.ZipFile(archive) as z:

@@ -14,8 +14,10 @@ IMG_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
 
 def datasets_dir() -> Path:
-    """Where named datasets live: $YOLOCLS_DATASETS, else ./datasets."""
-    return Path(os.environ.get("YOLOCLS_DATASETS", "datasets")).expanduser()
+    """Where named datasets live: $YOLOCLS_DATASETS, else the `datasets_dir` setting (default ./datasets)."""
+    from ..settings import datasets_dir as configured
+
+    return configured()
 
 
 def _from_yaml(path: Path) -> str:
@@ -41,7 +43,7 @@ def resolve_data(data: str | Path, download: bool = True) -> Path:
 
     Accepts: an ImageFolder path; a YAML naming one (`path:`); `digits` (written offline on first use); a named
     public dataset (`cifar10`, `imagenette160`... see yolocls.data.download.NAMED_DATASETS), downloaded on
-    first use into the datasets folder ($YOLOCLS_DATASETS, else ./datasets); or the name of a folder there.
+    first use into the datasets folder ($YOLOCLS_DATASETS, else the `datasets_dir` setting); or the name of a folder there.
     """
     if data is None or str(data) == "":
         raise DatasetError("no dataset given: pass data=<ImageFolder path>, data=digits or a named dataset "

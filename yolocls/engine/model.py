@@ -1,23 +1,34 @@
 """`YOLO`: the one object users hold, whatever the model is (YAML, .pt checkpoint, or exported artifact).
 
 `YOLO('yolov8n-cls.yaml')` builds, `YOLO('best.pt')` loads (native or Ultralytics checkpoints),
+`YOLO('yolov8n-cls.pt')` fetches Ultralytics' official weights on first use (see yolocls.models.weights),
 `YOLO('best.onnx')` / `YOLO('best_openvino_model/')` load the artifact's runtime without importing torch.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from ..errors import ConfigError
 from ..formats import DEFAULT_EXPORT, REFERENCE_FORMAT
+from .callbacks import Callbacks, add_callback, check_event, default_callbacks, run_callbacks
 
-# The built-in model names without `.yaml` (models/config.py has the families; importing it here would import torch).
-BUILTIN_NAMES = frozenset(f"{family}{scale}-cls" for family in ("yolov8", "yolo11", "yolo26") for scale in "nsmlx")
+OTHER_TASKS = ("detect", "segment", "pose", "obb", "semantic", "depth")
+
+
+def classification_only(task: str) -> ConfigError:
+    """The error for any task but classify (Ultralytics' detect, segment, pose, obb...)."""
+    return ConfigError(f"task '{task}' is not supported: yolocls is classification only (task=classify). For "
+                       f"{task} models use Ultralytics; yolocls trains, exports and benchmarks classifiers")
 
 
 def _is_torch_source(s: str) -> bool:
-    return s.endswith((".yaml", ".yml", ".pt", ".pth")) or s in BUILTIN_NAMES
+    """A model YAML, a checkpoint, or a bare built-in name (`yolov8n-cls`); anything else is an artifact.
+    Decided from the string alone: reading the list of built-in names would import torch."""
+    return s.endswith((".yaml", ".yml", ".pt", ".pth")) or (s.endswith("-cls") and not Path(s).exists())
 
 
 class YOLO:
@@ -29,11 +40,13 @@ class YOLO:
         task: only "classify" is supported.
     """
 
-    def __init__(self, model: str | Path = "yolov8n-cls.yaml", task: str = "classify", verbose: bool = False):
-        if task != "classify":
-            raise ConfigError(f"task='{task}' is not supported: yolocls does image classification (task='classify')")
-        self.task = task
+    def __init__(self, model: str | Path = "yolov8n-cls.yaml", task: str | None = "classify", verbose: bool = False):
+        if task not in (None, "classify"):
+            raise classification_only(str(task))
+        self.task = "classify"
         self.source = str(model)
+        self.callbacks: Callbacks = default_callbacks()
+        self._device = "cpu"
         self.ckpt: dict[str, Any] | None = None
         self.ckpt_path: Path | None = None
         self.model: Any = None  # torch ClassificationModel when built/loaded from YAML or .pt
@@ -42,7 +55,9 @@ class YOLO:
         s = self.source
         if _is_torch_source(s):
             if s.endswith((".pt", ".pth")):
-                self._load_checkpoint(Path(s))
+                from ..models.weights import resolve_weights
+
+                self._load_checkpoint(resolve_weights(s))  # an official name is downloaded on first use
             else:
                 from ..models import ClassificationModel
 
@@ -74,6 +89,39 @@ class YOLO:
     def format(self) -> str:
         return REFERENCE_FORMAT if self.model is not None else self.runtime.name
 
+    @property
+    def device(self) -> Any:
+        """Where predict/val run: a `torch.device` for a PyTorch model, the device string for an artifact."""
+        if self.model is not None:
+            return next(self.model.parameters()).device
+        return self.runtime.device
+
+    def to(self, device: Any) -> YOLO:
+        """Run predict/val on `device` ('cpu', 'cuda:0', 0, a torch.device); returns the model."""
+        d = str(device)  # a torch.device prints as 'cpu' or 'cuda:0'
+        d = f"cuda:{d}" if d.isdigit() else d
+        if self.model is not None:
+            self.model.to(d)
+        elif d != self.runtime.device:
+            from ..runtimes import load_runtime
+
+            self.runtime = load_runtime(self.source, device=d)
+        self._device = d
+        return self
+
+    # --- callbacks ----------------------------------------------------------------------------------------
+    def add_callback(self, event: str, fn: Callable[[Any], Any]) -> None:
+        """Call `fn(owner)` on `event` (Ultralytics' names: on_train_epoch_end, on_val_end, on_predict_end...;
+        see yolocls.engine.callbacks). Functions run in the order added."""
+        add_callback(self.callbacks, event, fn)
+
+    def clear_callback(self, event: str) -> None:
+        """Remove every function registered for `event`."""
+        self.callbacks[check_event(event)] = []
+
+    def reset_callbacks(self) -> None:
+        """Remove every registered function, for every event."""
+        self.callbacks = default_callbacks()
     def _require_torch_model(self, what: str) -> Any:
         if self.model is None:
             raise ConfigError(f"{what} needs a PyTorch model (YAML or .pt); '{self.source}' is an exported "
@@ -122,10 +170,12 @@ class YOLO:
         return train(self, **kwargs)
 
     def val(self, **kwargs: Any) -> Any:
-        """Validate on `data=` (default: the dataset the model was trained on); returns metrics with .top1/.top5."""
+        """Validate on `data=` (default: the dataset the model was trained on); returns metrics with .top1/.top5.
+        `save_json=True` writes metrics.json into the run folder."""
         from ..cfg import check_args
         from .validator import val
 
+        kwargs.setdefault("device", self._device)
         self.metrics = val(self, **check_args("val", kwargs, caller="val()"))
         return self.metrics
 
@@ -134,6 +184,7 @@ class YOLO:
         (a generator with stream=True)."""
         from .predictor import predict
 
+        kwargs.setdefault("device", self._device)
         return predict(self, source, stream=stream, **kwargs)
 
     def __call__(self, source: Any = None, stream: bool = False, **kwargs: Any) -> Any:
@@ -148,9 +199,32 @@ class YOLO:
         kwargs = check_args("export", kwargs, caller="export()")
         model = self._require_torch_model("export()")
         src = self.ckpt_path
+        state = SimpleNamespace(format=format, file=None, args=dict(kwargs), model=model)
+        run_callbacks(self.callbacks, "on_export_start", state)
         res = export_model(model, format, source=src, source_sha256=file_sha256(src) if src else None,
                            provenance=(self.ckpt or {}).get("provenance"), **kwargs)
+        if res.path is None:  # export_model raises on failure, so a result without a path is a bug
+            raise RuntimeError(f"export to {format} returned no artifact path")
+        state.file = res.path
+        run_callbacks(self.callbacks, "on_export_end", state)
         return res.path
+
+    def benchmark(self, format: str = "all", **kwargs: Any) -> Any:
+        """The bench on this model (`yolocls-bench --model ...`): export to `format` (a comma list or all), load
+        every artifact back, validate, check parity, time. Keyword arguments are the bench's (data, imgsz,
+        half, int8, batch, runs, threads, out, check, keep_artifacts, baseline...). Returns the BenchReport
+        (`.rows`, `.to_df()`, `.gate`, `.files`)."""
+        import tempfile
+
+        from ..bench import benchmark
+
+        self._require_torch_model("benchmark()")
+        kwargs.setdefault("device", self._device)
+        if self.ckpt_path is not None:
+            return benchmark(model=self.ckpt_path, formats=format, **kwargs)
+        with tempfile.TemporaryDirectory(prefix="yolocls-benchmark-") as d:  # a built model: bench its weights
+            stem = Path(self.source).stem if self.source.endswith((".yaml", ".yml")) else "model"
+            return benchmark(model=self.save(Path(d) / f"{stem}.pt"), formats=format, **kwargs)
 
     def runtime_for_inference(self, device: str = "cpu") -> Any:
         """The runtime predict/val run on: the artifact's, or PyTorch around the in-memory model."""

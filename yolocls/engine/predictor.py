@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from functools import partial
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from ..data.images import array_to_image, load_image, open_image, to_rgb
 from ..data.preprocess import preprocess
 from ..data.sources import Source, SourceItem, fetch_url, load_source
 from ..errors import ConfigError, SourceError
+from .callbacks import Callbacks, run_callbacks
 from .prefetch import ordered_map
 from .results import Results
 from .runs import run_dir
@@ -83,7 +85,7 @@ def predict(yolo: Any, source: Any = None, stream: bool = False, **kwargs: Any) 
     o = _options(kwargs)
     src = load_source(source, vid_stride=o.vid_stride)
     runtime = yolo.runtime_for_inference(o.device)
-    gen = _run(runtime, src, _imgsz(o.imgsz, runtime.imgsz), o)
+    gen = _run(runtime, src, _imgsz(o.imgsz, runtime.imgsz), o, getattr(yolo, "callbacks", None))
     return gen if stream else list(gen)
 
 
@@ -150,15 +152,21 @@ def _batches(it: Iterator[Prepared], n: int) -> Iterator[list[Prepared]]:
         yield chunk
 
 
-def _run(runtime: Any, src: Source, imgsz: int, o: PredictOptions) -> Iterator[Results]:
+def _run(runtime: Any, src: Source, imgsz: int, o: PredictOptions,
+         callbacks: Callbacks | None = None) -> Iterator[Results]:
     names = {int(k): str(v) for k, v in (runtime.names or {}).items()}  # artifact metadata may key by str
     keep = o.save or o.show
     save_dir = run_dir("predict", o.project, o.name, o.exist_ok) if (o.save or o.save_txt) else None
     outputs = _Outputs(save_dir, o.save, o.save_txt)
+    # what predict callbacks receive (Ultralytics' predictor attributes): results and batch of the current batch
+    state = SimpleNamespace(results=[], batch=[], save_dir=save_dir, args=o, model=runtime, imgsz=imgsz)
+    run_callbacks(callbacks, "on_predict_start", state)
     totals, count, n_ok, t_start = np.zeros(3), 0, 0, time.perf_counter()
     prepared = ordered_map(partial(prepare, imgsz=imgsz, keep=keep), src, o.workers, depth=2 * o.batch + o.workers)
     try:
         for chunk in _batches(prepared, o.batch):
+            state.batch = [p.item.path for p in chunk]
+            run_callbacks(callbacks, "on_predict_batch_start", state)
             good = [p for p in chunk if p.error is None]
             t0 = time.perf_counter()
             probs = runtime.predict(np.stack([p.x for p in good])) if good else None
@@ -170,12 +178,16 @@ def _run(runtime: Any, src: Source, imgsz: int, o: PredictOptions) -> Iterator[R
                     if src.single:
                         raise SourceError(p.error)
                     warnings.warn(f"skipping unreadable image: {p.error}", stacklevel=2)
-                    results.append(Results(None, it.path, names, error=p.error, name=it.name, frame=it.frame))
+                    results.append(Results(None, it.path, names, error=p.error, name=it.name, frame=it.frame,
+                                           save_dir=save_dir))
                     continue
                 results.append(Results(p.orig, it.path, names, probs[j], orig_shape=p.orig_shape, name=it.name,
-                                       frame=it.frame, speed={"preprocess": p.ms, "inference": t_inf}))
+                                       frame=it.frame, speed={"preprocess": p.ms, "inference": t_inf},
+                                       save_dir=save_dir))
                 j += 1
             t_post = _ms(t1) / len(chunk)
+            state.results = results
+            run_callbacks(callbacks, "on_predict_postprocess_end", state)
             for p, r in zip(chunk, results, strict=True):
                 r.speed["postprocess"] = t_post
                 if r.ok:
@@ -188,6 +200,8 @@ def _run(runtime: Any, src: Source, imgsz: int, o: PredictOptions) -> Iterator[R
                 if o.show and r.ok:
                     r.show()
                 yield r
+            run_callbacks(callbacks, "on_predict_batch_end", state)
+        run_callbacks(callbacks, "on_predict_end", state)
     finally:
         prepared.close()  # stops the decoding threads when the caller leaves a stream early
         outputs.close()

@@ -1,14 +1,19 @@
 """`Results` (one per image) and `Probs` (its class probabilities), the objects `YOLO.predict` returns.
 
 Images are RGB everywhere: `orig_img` and `plot()` are HWC uint8 RGB NumPy arrays (Ultralytics returns BGR).
+Probabilities are NumPy, and answer the tensor calls Ultralytics code makes on them: `probs.data.cpu().numpy()`,
+`probs.top1conf.item()`, `results.cpu()`, `results.numpy()`.
 """
 
 from __future__ import annotations
 
+import copy
+import csv
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 from PIL import Image
@@ -17,13 +22,37 @@ from .._io import write_text, write_with
 from .annotate import draw_text_block
 
 
+class HostArray(np.ndarray):
+    """A NumPy array that also answers `.cpu()` and `.numpy()` (returning itself), so Ultralytics code written for
+    tensors (`r.probs.data.cpu().numpy()`) runs unchanged. Everything else is plain NumPy."""
+
+    def cpu(self) -> HostArray:
+        return self
+
+    def numpy(self) -> np.ndarray:
+        return self.view(np.ndarray)
+
+
+class HostFloat(float):
+    """A float that also answers `.item()`, `.cpu()` and `.numpy()` (as Ultralytics' 0-d tensors do)."""
+
+    def item(self) -> float:
+        return float(self)
+
+    def cpu(self) -> HostFloat:
+        return self
+
+    def numpy(self) -> np.float32:
+        return np.float32(self)
+
+
 class Probs:
     """Class probabilities of one image: `data` (nc,) float32, `top1`, `top5`, `top1conf`, `top5conf`."""
 
     __slots__ = ("data", "_top5")
 
     def __init__(self, data: np.ndarray):
-        self.data = np.asarray(data, dtype=np.float32)
+        self.data = np.asarray(data, dtype=np.float32).view(HostArray)
         self._top5: list[int] | None = None
 
     @property
@@ -40,11 +69,19 @@ class Probs:
 
     @property
     def top1conf(self) -> float:
-        return float(self.data[self.top1])
+        return HostFloat(self.data[self.top1])
 
     @property
     def top5conf(self) -> np.ndarray:
         return self.data[self.top5]
+
+    def cpu(self) -> Probs:
+        """Itself (the data is in host memory already)."""
+        return self
+
+    def numpy(self) -> Probs:
+        """Itself (the data is NumPy already)."""
+        return self
 
     def __len__(self) -> int:
         return len(self.data)
@@ -53,7 +90,7 @@ class Probs:
         return f"Probs(top1={self.top1}, top1conf={self.top1conf:.4f}, top5={self.top5}, nc={len(self.data)})"
 
 
-ImageLike = np.ndarray | Image.Image
+ImageLike: TypeAlias = np.ndarray | Image.Image
 
 
 class Results:
@@ -68,12 +105,13 @@ class Results:
         speed: milliseconds per image of `preprocess`, `inference`, `postprocess`.
         orig_shape: (height, width) of the original image, when known without decoding it.
         name: file name for saved outputs (default: the file name of `path`).
+        save_dir: the run folder predict saved outputs to (None when it saved nothing).
     """
 
     def __init__(self, orig_img: ImageLike | Callable[[], ImageLike] | None, path: str, names: dict[int, str],
                  probs: np.ndarray | Probs | None = None, speed: dict[str, float] | None = None,
                  orig_shape: tuple[int, int] | None = None, error: str | None = None, frame: int | None = None,
-                 name: str | None = None):
+                 name: str | None = None, save_dir: str | Path | None = None):
         self._orig = orig_img
         self.path = str(path)
         self.names = names
@@ -83,6 +121,16 @@ class Results:
         self.error = error
         self.frame = frame
         self.name = name or (Path(self.path).name or "image.jpg")
+        self.save_dir = str(save_dir) if save_dir is not None else None
+
+    # --- device and array type (Ultralytics' tensor calls) ------------------------------------------------
+    def cpu(self) -> Results:
+        """A copy whose arrays are in host memory: they are already, so this is a shallow copy."""
+        return copy.copy(self)
+
+    def numpy(self) -> Results:
+        """A copy whose arrays are NumPy: they are already, so this is a shallow copy."""
+        return copy.copy(self)
 
     # --- the image ----------------------------------------------------------------------------------------
     @property
@@ -127,28 +175,54 @@ class Results:
         """`summary()` as JSON (extra keyword arguments go to json.dumps, e.g. indent=2)."""
         return json.dumps(self.summary(decimals), **kwargs)
 
+    def to_csv(self, decimals: int = 5) -> str:
+        """`summary()` as CSV text: a `name,class,confidence` header and one row per class of the top-5."""
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=["name", "class", "confidence"], lineterminator="\n")
+        w.writeheader()
+        w.writerows(self.summary(decimals))
+        return buf.getvalue()
+
+    def to_df(self, decimals: int = 5) -> Any:
+        """`summary()` as a DataFrame (columns name, class, confidence): pandas when installed, else Polars
+        (what Ultralytics returns)."""
+        rows = self.summary(decimals)
+        try:
+            import pandas as pd
+        except ImportError:
+            try:
+                import polars as pl
+            except ImportError:
+                raise ImportError("Results.to_df() needs pandas (pip install pandas) or polars") from None
+            return pl.DataFrame(rows, schema=["name", "class", "confidence"])
+        return pd.DataFrame(rows, columns=["name", "class", "confidence"])
+
     def __repr__(self) -> str:
-        what = f"top1={self.names.get(self.probs.top1, self.probs.top1)!r} {self.probs.top1conf:.3f}" if self.ok \
+        p = self.probs
+        what = f"top1={self.names.get(p.top1, p.top1)!r} {p.top1conf:.3f}" if p is not None \
             else f"error={self.error!r}"
         return f"Results(path={self.path!r}{f', frame={self.frame}' if self.frame else ''}, {what})"
 
     # --- pictures and files ---------------------------------------------------------------------------------
     def plot(self, pil: bool = False, font_size: int | None = None) -> np.ndarray | Image.Image:
         """The original image with the top-5 labels and confidences drawn (HWC uint8 RGB array, or PIL image)."""
+        img = self._annotated(font_size)
+        return img if pil else np.asarray(img)
+
+    def _annotated(self, font_size: int | None = None) -> Image.Image:
         if self.orig_img is None:
             raise ValueError(f"result for '{self.path}' has no image to plot ({self.error or 'none kept'})")
         lines = [f"{n} {c:.2f}" for _, n, c in self._top()] or [f"unreadable: {self.error}"]
-        img = draw_text_block(Image.fromarray(self.orig_img), lines, font_size)
-        return img if pil else np.asarray(img)
+        return draw_text_block(Image.fromarray(self.orig_img), lines, font_size)
 
     def show(self) -> None:
         """Open the annotated image in the system's image viewer."""
-        self.plot(pil=True).show(title=self.name)
+        self._annotated().show(title=self.name)
 
     def save(self, filename: str | Path | None = None) -> str:
         """Write the annotated image (original size; format from the suffix) atomically; returns its path."""
         filename = Path(filename or f"results_{Path(self.name).name}")
-        img = self.plot(pil=True)
+        img = self._annotated()
         fmt = Image.registered_extensions().get(filename.suffix.lower())
         if fmt is None:
             raise ValueError(f"cannot save '{filename}': unknown image suffix (use .jpg or .png)")

@@ -1,4 +1,5 @@
-"""Run folders: runs/classify/{train,val,predict}N/ unless project/name say otherwise."""
+"""Run folders: runs/classify/{train,val,predict}N/ unless project/name say otherwise (`runs` is the `runs_dir`
+setting)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,18 @@ def increment_path(path: str | Path, exist_ok: bool = False) -> Path:
     return p
 
 
+def default_project() -> Path:
+    """`<runs_dir>/classify`: where runs go when `project=` is not given."""
+    from ..settings import runs_dir
+
+    return runs_dir() / "classify"
+
+
 def run_dir(mode: str, project: str | Path | None = None, name: str | None = None, exist_ok: bool = False,
             mkdir: bool = True) -> Path:
     """The run folder, created (unless mkdir=False). Without exist_ok the folder is claimed by creating it, so two
     runs started at once with the same name get train and train2, never one folder between them."""
-    base = Path(project or "runs/classify") / (name or mode)
+    base = Path(project or default_project()) / (name or mode)
     if not mkdir or exist_ok:
         d = increment_path(base, exist_ok=exist_ok)
         if mkdir:

@@ -31,6 +31,7 @@ from ..errors import CheckpointError, ConfigError, DiskFullError
 from ..models import ClassificationModel, check_imgsz, load_checkpoint, save_checkpoint, transfer_weights
 from ..models.checkpoint import checkpoint_from_model
 from . import distributed as ddp
+from .callbacks import merged, run_callbacks
 from .ema import ModelEMA, de_parallel
 from .metrics import ClassifyMetrics
 from .optim import (
@@ -42,7 +43,7 @@ from .optim import (
     lr_factor,
     warmup_iterations,
 )
-from .runs import run_dir
+from .runs import default_project, run_dir
 from .validator import evaluate
 
 NBS = 64  # nominal batch size: gradients accumulate up to it and weight decay scales with it
@@ -140,9 +141,10 @@ def find_resume_checkpoint(yolo: Any, resume: Any, project: str | None) -> Path:
         return Path(resume)
     if yolo.ckpt_path is not None:
         return Path(yolo.ckpt_path)
-    runs = sorted(Path(project or "runs/classify").glob("*/weights/last.pt"), key=lambda p: p.stat().st_mtime)
+    folder = Path(project or default_project())
+    runs = sorted(folder.glob("*/weights/last.pt"), key=lambda p: p.stat().st_mtime)
     if not runs:
-        raise CheckpointError(f"resume=True but no last.pt found under {project or 'runs/classify'}; pass "
+        raise CheckpointError(f"resume=True but no last.pt found under {folder}; pass "
                               f"model=path/to/last.pt resume=True")
     return runs[-1]
 
@@ -175,6 +177,21 @@ class Trainer:
             self.save_dir = Path(fixed_dir) if fixed_dir else None
         self.explicit = set(kwargs)  # what the user set: a dataset's train_defaults never override these
         self.verbose = bool(self.args.get("verbose", True)) and self.rank == 0
+        # What callbacks read (Ultralytics' names): the epoch, its mean loss, metrics and learning rates.
+        self.epoch, self.epochs, self.tloss = 0, self.args["epochs"], None
+        self.metrics: dict[str, Any] = {}
+        self.lr: dict[str, float] = {}
+        self.best = self.last = None
+        if self.rank == 0:  # the user's callbacks, then the loggers the settings turn on
+            from .loggers import logger_callbacks
+
+            self.callbacks = merged(getattr(yolo, "callbacks", None), logger_callbacks())
+        else:
+            self.callbacks = {}
+
+    def fire(self, event: str) -> None:
+        """Run the callbacks of `event` with this trainer (rank 0 only: one process reports)."""
+        run_callbacks(self.callbacks, event, self)
 
     # --- helpers ------------------------------------------------------------------------------------------
     def log(self, msg: str) -> None:
@@ -201,7 +218,9 @@ class Trainer:
         model = ClassificationModel(cfg)  # built after seeding, so seed=N always starts from the same weights
         pre = a["pretrained"]
         if isinstance(pre, str) and pre.lower() not in ("true", "false"):
-            ck = load_checkpoint(pre)
+            from ..models.weights import resolve_weights
+
+            ck = load_checkpoint(resolve_weights(pre))  # an official name is downloaded on first use
             n, total = transfer_weights(model, ck.get("ema") or ck["model"])
             self.transferred = n
             self.log(f"Transferred {n}/{total} items from pretrained weights {pre}")
@@ -209,6 +228,10 @@ class Trainer:
             n, total = transfer_weights(model, src.state_dict())
             self.transferred = n
             self.log(f"Transferred {n}/{total} items from {self.yolo.source}")
+        elif pre and str(pre).lower() != "false":
+            stem = Path(self.yolo.source).stem
+            self.log(f"pretrained=True: {self.yolo.source} holds no weights, so training starts from scratch "
+                     f"(for Ultralytics' ImageNet weights use model={stem}.pt or pretrained={stem}.pt)")
         return model
 
     def _checkpoint(self, epoch: int) -> dict[str, Any]:
@@ -260,6 +283,7 @@ class Trainer:
     def setup(self) -> None:
         """Everything `run()` needs, step by step: device and seeds, data, model, optimizer, then the state of
         a resumed run."""
+        self.fire("on_pretrain_routine_start")
         self._setup_device()
         info = self._setup_data()
         self._setup_model()
@@ -275,6 +299,7 @@ class Trainer:
                  f"val: {len(self.val_images) if self.val_images is not None else 'off'}; imgsz={self.args['imgsz']} "
                  f"batch={self.args['batch']} ({self.world} process(es) x {self.batch}) workers={self.workers} "
                  f"threads={torch.get_num_threads()} device={self.device}")
+        self.fire("on_pretrain_routine_end")
 
     def _setup_device(self) -> None:
         """The device (and process group), the thread count beside the loader workers, and the seeds."""
@@ -308,6 +333,7 @@ class Trainer:
                 dist.broadcast_object_list(d, 0)
             self.save_dir = Path(d[0])
         self.wdir = self.save_dir / "weights"
+        self.best, self.last = self.wdir / "best.pt", self.wdir / "last.pt"
         if self.rank == 0:
             self.wdir.mkdir(parents=True, exist_ok=True)
             write_text(self.save_dir / "args.yaml", yaml.safe_dump(self._plain_args(), sort_keys=False))
@@ -406,6 +432,7 @@ class Trainer:
             if sample_log:
                 with open(Path(sample_log) / f"rank{self.rank}.txt", "a") as f:
                     f.write(f"{epoch} " + " ".join(map(str, idx.tolist())) + "\n")
+            self.fire("on_train_batch_start")
             x, y = to_float(imgs, self.device, self.memory_format), labels.to(self.device)
             with torch.autocast(self.device.type, enabled=self.amp):
                 loss = F.cross_entropy(self.model(x), y, label_smoothing=float(a["label_smoothing"] or 0.0))
@@ -415,6 +442,8 @@ class Trainer:
                 last_step = i
             tloss = (tloss * i + loss.item()) / (i + 1)
             seen += len(imgs)
+            self.tloss = tloss
+            self.fire("on_train_batch_end")
             if self.verbose:
                 bar.set_postfix_str(f"loss={tloss:.4f} {seen * self.world / (time.perf_counter() - t0):.0f} img/s")
         bar.close()
@@ -462,7 +491,8 @@ class Trainer:
         model = self.ema.ema
         model.names, model.imgsz = self.names, self.args["imgsz"]
         rt = PyTorchRuntime(device=str(self.device), model=model)
-        return evaluate(rt, self.val_images, batch=self.batch * 2, workers=max(1, self.workers))
+        return evaluate(rt, self.val_images, batch=self.batch * 2, workers=max(1, self.workers),
+                        callbacks=self.callbacks, save_dir=self.save_dir, args=self.args)
 
     def run(self) -> Path:
         a = self.args
@@ -471,13 +501,19 @@ class Trainer:
         self.timing = {"train_seconds": 0.0, "train_images": 0}  # the training passes only (loading included)
         time_limit = float(a["time"]) * 3600 if a["time"] else None
         epoch = self.start_epoch
+        self.fire("on_train_start")
         try:
             while epoch < epochs:
+                self.epoch, self.epochs = epoch, epochs
+                self.fire("on_train_epoch_start")
                 loss, dt, seen = self.train_epoch(epoch)
                 self.timing["train_seconds"] += dt
                 self.timing["train_images"] += seen * self.world
                 lr = self.optimizer.param_groups[1]["lr"]  # the lr this epoch ended with (before the step)
+                self.lr = {f"lr/pg{i}": float(g["lr"]) for i, g in enumerate(self.optimizer.param_groups)}
                 self.scheduler.step()
+                self.tloss = loss
+                self.fire("on_train_epoch_end")
                 stop = False
                 if self.rank == 0:
                     m = self.validate()
@@ -498,10 +534,13 @@ class Trainer:
                     ckpt = self._checkpoint(epoch)
                     self._save_epoch(ckpt, epoch, [*targets, self.wdir / "last.pt"])
                     self._write_row(row)
+                    self.fire("on_model_save")
                     self.final_last = final_checkpoint(ckpt)
                     if improved:
                         self.final_best = self.final_last
                     done_this_session = True
+                    self.metrics = dict(row)
+                    self.fire("on_fit_epoch_end")
                     self.log(f"epoch {epoch + 1}/{epochs}: loss {loss:.4f}  "
                              + (f"top1 {m.top1:.4f}  top5 {m.top5:.4f}  val_loss {m.loss:.4f}  " if m else "")
                              + f"{seen * self.world / dt:.0f} img/s  {dt:.1f}s")
@@ -528,7 +567,9 @@ class Trainer:
                 self.log(f"\nInterrupted in epoch {epoch + 1}. {last} holds epoch {epoch if done_this_session else '-'}"
                          f"; continue with: yolocls train resume=True model={last}")
             raise
-        return self.finish()
+        best = self.finish()
+        self.fire("on_train_end")
+        return best
 
     def finish(self) -> Path:
         """Strip the training state from last.pt and best.pt, validate best.pt, write the plots."""
@@ -572,12 +613,21 @@ def train(yolo: Any, **kwargs: Any) -> ClassifyMetrics | None:
             source = yolo.source
             if yolo.model is not None and (yolo.ckpt is not None or getattr(yolo, "transferred", None)):
                 source = str(yolo.save(save_dir / "weights" / "start.pt"))
+        if any(getattr(yolo, "callbacks", {}).values()):
+            import warnings
+
+            warnings.warn("callbacks added with add_callback() run in this process only; training with "
+                          f"{nproc} processes runs in torchrun workers, which do not call them (the TensorBoard and "
+                          "MLflow settings still log)", stacklevel=2)
         ddp.launch(source, {**kwargs, "_save_dir": str(save_dir), "nproc": nproc}, nproc)
         best = save_dir / "weights" / "best.pt"
     else:
         trainer = Trainer(yolo, kwargs)
-        trainer.setup()
-        best = trainer.run()
+        try:
+            trainer.setup()
+            best = trainer.run()
+        finally:
+            trainer.fire("teardown")
         save_dir = trainer.save_dir
         yolo.train_timing = dict(trainer.timing)
         ddp.barrier()

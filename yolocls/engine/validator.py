@@ -7,10 +7,13 @@ validating an exported artifact never imports torch. The trainer validates its E
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -18,12 +21,19 @@ import numpy as np
 from ..data.datasets import EvalImages
 from ..data.preprocess import preprocess, preprocess_batch
 from ..errors import ConfigError
+from .callbacks import Callbacks, run_callbacks
 from .metrics import ClassifyMetrics, MetricsAccumulator
 
 
 def evaluate(runtime: Any, images: EvalImages, batch: int = 64, workers: int = 2, verbose: bool = False,
-             desc: str = "val") -> ClassifyMetrics:
-    """Run `runtime` over every image of `images` and measure top1/top5/loss/confusion matrix and speed."""
+             desc: str = "val", callbacks: Callbacks | None = None, save_dir: Path | None = None,
+             args: dict[str, Any] | None = None) -> ClassifyMetrics:
+    """Run `runtime` over every image of `images` and measure top1/top5/loss/confusion matrix and speed.
+
+    `callbacks` get the val events with a validator state (`.metrics` once done, `.batch_i`, `.save_dir`,
+    `.args`, `.images`)."""
+    state = SimpleNamespace(metrics=None, batch_i=0, save_dir=save_dir, args=dict(args or {}), images=images)
+    run_callbacks(callbacks, "on_val_start", state)
     acc = MetricsAccumulator(images.names)
     t_pre = t_inf = t_post = 0.0
     imgsz = images.imgsz
@@ -34,7 +44,8 @@ def evaluate(runtime: Any, images: EvalImages, batch: int = 64, workers: int = 2
 
         bar = tqdm(total=len(images), desc=desc, unit="img", leave=False, mininterval=0.5)
     with ThreadPoolExecutor(max(1, workers)) as pool:  # Pillow decodes and resizes without the GIL
-        for s in starts:
+        for state.batch_i, s in enumerate(starts):
+            run_callbacks(callbacks, "on_val_batch_start", state)
             idx = range(s, min(s + int(batch), len(images)))
             t0 = time.perf_counter()
             if images.cache == "ram":  # resized and cropped already: one vectorised conversion
@@ -47,13 +58,16 @@ def evaluate(runtime: Any, images: EvalImages, batch: int = 64, workers: int = 2
             acc.update(probs, images.labels[s:s + len(idx)])
             t3 = time.perf_counter()
             t_pre, t_inf, t_post = t_pre + t1 - t0, t_inf + t2 - t1, t_post + t3 - t2
+            run_callbacks(callbacks, "on_val_batch_end", state)
             if bar is not None:
                 bar.update(len(idx))
     if bar is not None:
         bar.close()
     n = max(len(images), 1)
     speed = {"preprocess": 1e3 * t_pre / n, "inference": 1e3 * t_inf / n, "postprocess": 1e3 * t_post / n}
-    return acc.result(speed)
+    state.metrics = acc.result(speed)
+    run_callbacks(callbacks, "on_val_end", state)
+    return state.metrics
 
 
 def default_data(yolo: Any, runtime: Any) -> str | None:
@@ -78,9 +92,13 @@ def print_metrics(m: ClassifyMetrics, per_class: bool = True) -> None:
 
 def val(yolo: Any, data: str | None = None, split: str = "val", imgsz: int | None = None, batch: int | None = None,
         device: str = "cpu", workers: int | None = None, verbose: bool = True, plots: bool = True,
-        project: str | None = None, name: str | None = None, exist_ok: bool = False, **kwargs: Any) -> ClassifyMetrics:
+        project: str | None = None, name: str | None = None, exist_ok: bool = False, save_json: bool = False,
+        **kwargs: Any) -> ClassifyMetrics:
     """Validate the model `yolo` holds on `data` (default: the dataset it was trained on) at `imgsz` (default:
-    the model's). Returns ClassifyMetrics (.top1, .top5, .results_dict, .speed, .confusion_matrix)."""
+    the model's). Returns ClassifyMetrics (.top1, .top5, .results_dict, .speed, .confusion_matrix).
+
+    `save_json=True` writes `metrics.json` (every figure, the confusion matrix, what was validated) into the
+    run folder; `plots=True` the confusion matrix picture."""
     from ..data.folder import resolve_data
 
     if split not in ("val", "test", "train"):
@@ -98,16 +116,53 @@ def val(yolo: Any, data: str | None = None, split: str = "val", imgsz: int | Non
     if verbose:
         print(f"val: {data} split={split} ({len(images)} images, {len(images.names)} classes) imgsz={imgsz} "
               f"format={yolo.format}")
-    m = evaluate(runtime, images, batch=int(batch or 64), workers=workers, verbose=verbose)
-    if verbose:
-        print_metrics(m)
-    if plots:
-        from .plots import plot_confusion_matrix
+    save_dir = None
+    if plots or save_json:
         from .runs import run_dir
 
         save_dir = run_dir("val", project, name, exist_ok)
-        plot_confusion_matrix(m.confusion_matrix, m.names, Path(save_dir) / "confusion_matrix.png")
-        m.save_dir = save_dir
+    args = {"data": str(data), "split": split, "imgsz": imgsz, "batch": int(batch or 64), "device": str(device),
+            "model": yolo.source, "format": yolo.format}
+    m = evaluate(runtime, images, batch=int(batch or 64), workers=workers, verbose=verbose,
+                 callbacks=getattr(yolo, "callbacks", None), save_dir=save_dir, args=args)
+    m.save_dir = save_dir
+    if verbose:
+        print_metrics(m)
+    if save_dir is not None:
+        if plots:
+            from .plots import plot_confusion_matrix
+
+            plot_confusion_matrix(m.confusion_matrix, m.names, Path(save_dir) / "confusion_matrix.png")
+        if save_json:
+            write_metrics_json(m, Path(save_dir) / "metrics.json", args)
         if verbose:
             print(f"Results saved to {save_dir}")
     return m
+
+
+def metrics_json(m: ClassifyMetrics, args: dict[str, Any]) -> dict[str, Any]:
+    """What `save_json=True` writes: the metrics (Ultralytics' keys and plain ones), per-class accuracy, the
+    confusion matrix (rows: true class) and what was validated, with the yolocls version and date."""
+    from .._version import __version__
+
+    return {"metrics": m.results_dict, "top1": m.top1, "top5": m.top5, "loss": m.loss, "images": m.n,
+            "speed_ms": m.speed, "per_class_accuracy": m.per_class_accuracy,
+            "names": {str(k): v for k, v in m.names.items()}, "confusion_matrix": m.confusion_matrix.tolist(),
+            **args, "yolocls": __version__, "date": datetime.now().astimezone().isoformat(timespec="seconds")}
+
+
+def write_metrics_json(m: ClassifyMetrics, path: Path, args: dict[str, Any]) -> Path:
+    from .._io import write_text
+
+    return write_text(path, json.dumps(_nan_to_none(metrics_json(m, args)), indent=2, allow_nan=False) + "\n")
+
+
+def _nan_to_none(x: Any) -> Any:
+    """NaN (the accuracy of a class without images) is not JSON: null."""
+    if isinstance(x, float) and x != x:
+        return None
+    if isinstance(x, dict):
+        return {k: _nan_to_none(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_nan_to_none(v) for v in x]
+    return x
