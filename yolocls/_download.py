@@ -72,8 +72,9 @@ def _fetch_once(url: str, dest: Path, timeout: float, sha256: str | None, size: 
         try:
             with urllib.request.urlopen(url, timeout=timeout) as r, open(tmp, "wb") as f:
                 announced = int(r.headers.get("Content-Length") or 0) or None
-                if announced or size:
-                    require_space(dest, int(announced or size), what=f"the download {url}")
+                expected = announced or size
+                if expected:
+                    require_space(dest, int(expected), what=f"the download {url}")
                 with tqdm(total=announced or size, unit="B", unit_scale=True, unit_divisor=1024,
                           desc=desc or Path(url).name, leave=False, mininterval=0.5) as bar:
                     while chunk := r.read(CHUNK):

@@ -17,15 +17,16 @@ pytestmark = [pytest.mark.executorch, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def et_exports(export_once):
-    """{'fp32' | 'int8': best_executorch_model/} (the parity table's exports)."""
+    """{'fp32': best_executorch_model/, 'int8': best_int8_executorch_model/} (the parity table's exports)."""
     return {"fp32": export_once("executorch"), "int8": export_once("executorch", int8=True, data="digits")}
 
 
 def test_artifact_folder_holds_the_program_and_metadata_only(et_exports):
     for precision, folder in et_exports.items():
-        assert folder.name == "best_executorch_model" and detect_format(folder) == "executorch"
+        name = "best_executorch_model" if precision == "fp32" else f"best_{precision}_executorch_model"
+        assert folder.name == name and detect_format(folder) == "executorch"
         assert sorted(p.name for p in folder.iterdir()) == ["metadata.yaml", "model.pte"]
-        assert sorted(p.name for p in folder.parent.iterdir()) == ["best.pt", "best_executorch_model"]
+        assert sorted(p.name for p in folder.parent.iterdir()) == ["best.pt", name]
         rt = load_runtime(folder)
         assert rt.precision == precision and rt.metadata["format"] == "executorch" and rt.imgsz == 32
 

@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.mnn, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def mnn_exports(export_once):
-    """{'fp32' | 'fp16' | 'int8': best.mnn} (the parity table's exports)."""
+    """{'fp32': best.mnn, 'fp16': best_fp16.mnn, 'int8': best_int8.mnn} (the parity table's exports)."""
     return {"fp32": export_once("mnn"), "fp16": export_once("mnn", half=True),
             "int8": export_once("mnn", int8=True, data="digits")}
 
@@ -38,8 +38,9 @@ def test_artifact_is_one_file_whose_biz_code_holds_the_metadata(mnn_exports):
     import MNN
 
     for precision, path in mnn_exports.items():
-        assert path.name == "best.mnn" and detect_format(path) == "mnn"
-        assert sorted(p.name for p in path.parent.iterdir()) == ["best.mnn", "best.pt"]  # no converter debris
+        name = "best.mnn" if precision == "fp32" else f"best_{precision}.mnn"  # one precision per name
+        assert path.name == name and detect_format(path) == "mnn"
+        assert sorted(p.name for p in path.parent.iterdir()) == sorted([name, "best.pt"])  # no converter debris
         net = MNN.nn.load_module_from_file(str(path), ["images"], ["output0"])
         md = json.loads(net.get_info()["bizCode"])
         assert md["format"] == "mnn" and md["precision"] == precision and md["imgsz"] == [32, 32]
@@ -154,7 +155,7 @@ def test_export_starts_no_pip_and_opens_no_socket(digits_ckpt, tmp_path):
     from yolocls import YOLO
     YOLO({str(ckpt)!r}).export(format="mnn", int8=True, data="digits")  # converter, quantization tool, runtime
     ''', tmp_path)
-    assert (tmp_path / "best.mnn").is_file()
+    assert (tmp_path / "best_int8.mnn").is_file()
     assert pip_runs == [], pip_runs
     assert [s for s in lines if s.startswith("SOCKET")] == []
     assert [s for s in lines if s.startswith("PROCESS") and PIP.search(s)] == []

@@ -28,10 +28,11 @@ def ncnn_exports(digits_ckpt, tmp_path_factory):
 
 
 def test_artifact_holds_param_bin_and_metadata_only(ncnn_exports):
-    for folder in ncnn_exports.values():
-        assert folder.name == "best_ncnn_model"
+    for precision, folder in ncnn_exports.items():
+        name = {"fp32": "best_ncnn_model", "fp16": "best_fp16_ncnn_model"}[precision]  # one precision per name
+        assert folder.name == name
         assert sorted(p.name for p in folder.iterdir()) == ["metadata.yaml", "model.ncnn.bin", "model.ncnn.param"]
-        assert sorted(p.name for p in folder.parent.iterdir()) == ["best.pt", "best_ncnn_model"]  # no pnnx debris
+        assert sorted(p.name for p in folder.parent.iterdir()) == ["best.pt", name]  # no pnnx debris
 
 
 def test_half_stores_fp16_weights(ncnn_exports):

@@ -262,7 +262,7 @@ def test_edgetpu_compiler_success_is_parsed(offline_exports, tmp_path):
             "echo 'Number of operations that will run on Edge TPU: 71'; "
             f"echo 'Number of operations that will run on CPU: 2'; cp \"$4\" {OUT}")
     out, info = compile_edgetpu(offline_exports["int8_io"], tmp_path, _fake_compiler(tmp_path, body))
-    assert out.name == "best_edgetpu.tflite"
+    assert out.name == Path(offline_exports["int8_io"]).stem + "_edgetpu.tflite"  # best_int8.tflite -> best_int8_edgetpu
     assert info == {"compiler": "16.0.384591198", "ops_on_edgetpu": 71, "ops_on_cpu": 2}
 
 

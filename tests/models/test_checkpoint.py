@@ -64,7 +64,7 @@ def test_missing_empty_truncated_and_foreign_files_are_clear_errors(tmp_path):
         load_checkpoint(tmp_path / "empty.pt")
     good = save_checkpoint(checkpoint_from_model(_model()), tmp_path / "good.pt").read_bytes()
     (tmp_path / "trunc.pt").write_bytes(good[: len(good) // 2])
-    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+    with pytest.raises(CheckpointError, match="truncated or damaged"):
         load_checkpoint(tmp_path / "trunc.pt")
     torch.save({"weights": torch.zeros(3)}, tmp_path / "foreign.pt")
     with pytest.raises(CheckpointError, match="not a yolocls checkpoint"):

@@ -47,7 +47,7 @@ def _table(head: list[str], cells: list[list[str]], row_classes: list[str] | Non
 def html(report: BenchReport, png: bytes, files: dict[str, Path] | None = None) -> str:
     """The report as one HTML document; `files` are linked relative to the HTML file's folder."""
     from . import baseline as bl
-    from .report import busy_warning, notes, table
+    from .report_table import busy_warning, notes, table
 
     s, env = report.settings, report.environment
     head, cells = table(report)

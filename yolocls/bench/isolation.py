@@ -293,10 +293,8 @@ def write_result(path: Path, data: dict[str, Any]) -> None:
 def child_env(threads: int | None) -> dict[str, str]:
     """The environment of a fresh child: this yolocls first on the path, and the thread count for runtimes
     that read it from the environment (OpenMP-based ones) as well as from the `threads` option."""
-    import yolocls
-
     env = dict(os.environ)
-    root = str(Path(yolocls.__file__).resolve().parents[1])
+    root = str(Path(__file__).resolve().parents[2])  # the folder holding this yolocls package
     env["PYTHONPATH"] = os.pathsep.join([root, *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]])
     if threads:
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):

@@ -17,7 +17,8 @@ from typing import Any
 
 from .._io import write_bytes, write_text
 from .chart import chart_png
-from .rows import STATUS_LABELS, BenchReport, Row
+from .report_table import _num, _pct, busy_warning, notes, table  # noqa: F401 (their home is report_table)
+from .rows import BenchReport
 
 REPORT_EXTS = (".md", ".json", ".csv", ".png", ".html")
 # Console columns, least needed first: dropped in this order until the table fits the terminal.
@@ -31,81 +32,6 @@ def report_name(checkpoint: str | Path, model_name: str, imgsz: int, when: datet
     label = stem if model_name in stem else f"{stem}-{model_name}"
     label = re.sub(r"[^A-Za-z0-9._-]+", "_", label)
     return f"bench_{label}_{imgsz}px_{when:%Y%m%d-%H%M%S}"
-
-
-def _num(v: float | None, fmt: str = ".2f") -> str:
-    return "—" if v is None else format(v, fmt)
-
-
-def _pct(v: float | None, digits: int = 1) -> str:
-    return "—" if v is None else f"{100 * v:.{digits}f}"
-
-
-def _parity(r: Row) -> str:
-    if r.reference:
-        return "reference"
-    if r.parity_passed is None:
-        return "—"
-    return "pass" if r.parity_passed else "FAIL"
-
-
-def table(report: BenchReport) -> tuple[list[str], list[list[str]]]:
-    """Header and cells of the results table (shared by Markdown and the console)."""
-    batches = report.settings.get("batch") or [1]
-    head = ["Format", "Status", "Precision", "Size MB", "Export s", "Top-1 %", "Top-5 %", "Agree %",
-            "max Δp", "mean Δp", "Parity", "Median ms", "p90 ms", "p99 ms", "E2E ms",
-            *[f"img/s @{b}" for b in batches], "RSS MB"]
-    cells = []
-    for r in report.rows:
-        lat = r.latency or {}
-        prec = r.precision or "—"
-        if r.precision and r.precision != r.requested and not r.reference:
-            prec = f"{r.precision} (asked {r.requested})"
-        cells.append([
-            r.format, STATUS_LABELS.get(r.status, r.status), prec, _num(r.size_mb, ".1f"), _num(r.export_s, ".2f"),
-            _pct(r.top1), _pct(r.top5), "—" if r.reference else _pct(r.agreement, 2),
-            "—" if r.reference or r.max_abs is None else f"{r.max_abs:.2e}",
-            "—" if r.reference or r.mean_abs is None else f"{r.mean_abs:.2e}",
-            _parity(r), _num(lat.get("median_ms"), ".3f"), _num(lat.get("p90_ms"), ".3f"),
-            _num(lat.get("p99_ms"), ".3f"), _num(r.e2e_ms, ".3f"),
-            *[_num(r.throughput.get(str(b)), ".0f") for b in batches], _num(r.peak_rss_mb, ".0f"),
-        ])
-    return head, cells
-
-
-def busy_warning(report: BenchReport) -> str | None:
-    """A warning when other work loaded the machine during the run (latencies are then inflated)."""
-    env = report.environment
-    # The load when the run started: later readings include the bench's own work.
-    load = (env.get("load_average") or {}).get("start")
-    cores = env.get("usable_cores") or env.get("cores") or 1
-    if load is not None and load > 0.75 * cores:
-        return (f"the machine was busy when this run started (load average {load:.1f} on {cores} cores): "
-                f"latencies and throughput are inflated; rerun on an idle machine for figures to compare")
-    return None
-
-
-def notes(report: BenchReport) -> list[str]:
-    """One line per row with something to say (why it did not run, what it did not honour, parity breaches)."""
-    busy = busy_warning(report)
-    out = [f"**Warning**: {busy}"] if busy else []
-    if report.settings.get("threads_note"):
-        out.append(f"**Threads**: {report.settings['threads_note']}")
-    if report.settings.get("artifacts"):
-        out.append(f"**Artifacts**: kept in {report.settings['artifacts']}")
-    elif "artifacts" in report.settings:
-        out.append("**Artifacts**: exported into a temp folder and deleted after the run (--keep keeps them)")
-    for r in report.rows:
-        bits = []
-        if r.reason and not r.reference:
-            bits.append(r.reason)
-        if r.not_honoured:
-            bits.append("does not take " + ", ".join(r.not_honoured))
-        if r.parity_failures:
-            bits.append("parity: " + "; ".join(r.parity_failures))
-        if bits:
-            out.append(f"**{r.format}** ({STATUS_LABELS.get(r.status, r.status)}): " + " — ".join(bits))
-    return out
 
 
 def markdown(report: BenchReport) -> str:

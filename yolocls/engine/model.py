@@ -209,23 +209,6 @@ class YOLO:
         run_callbacks(self.callbacks, "on_export_end", state)
         return res.path
 
-    def benchmark(self, format: str = "all", **kwargs: Any) -> Any:
-        """The bench on this model (`yolocls-bench --model ...`): export to `format` (a comma list or all), load
-        every artifact back, validate, check parity, time. Keyword arguments are the bench's (data, imgsz,
-        half, int8, batch, runs, threads, out, check, keep_artifacts, baseline...). Returns the BenchReport
-        (`.rows`, `.to_df()`, `.gate`, `.files`)."""
-        import tempfile
-
-        from ..bench import benchmark
-
-        self._require_torch_model("benchmark()")
-        kwargs.setdefault("device", self._device)
-        if self.ckpt_path is not None:
-            return benchmark(model=self.ckpt_path, formats=format, **kwargs)
-        with tempfile.TemporaryDirectory(prefix="yolocls-benchmark-") as d:  # a built model: bench its weights
-            stem = Path(self.source).stem if self.source.endswith((".yaml", ".yml")) else "model"
-            return benchmark(model=self.save(Path(d) / f"{stem}.pt"), formats=format, **kwargs)
-
     def runtime_for_inference(self, device: str = "cpu") -> Any:
         """The runtime predict/val run on: the artifact's, or PyTorch around the in-memory model."""
         if self.runtime is not None:
