@@ -62,7 +62,7 @@ def _md_table(head: list[str], rows: list[list[str]]) -> str:
 
 def demo_bench() -> str:
     """The demo model's bench report: the table the bench itself prints, from its JSON."""
-    from yolocls.bench.report import notes, table
+    from yolocls.bench.report_table import notes, table
     from yolocls.bench.rows import BenchReport, Gate, Row
 
     doc = json.loads((RESULTS / "demo_bench.json").read_text())

@@ -17,7 +17,7 @@ from typing import Any
 
 from .._io import write_bytes, write_text
 from .chart import chart_png
-from .report_table import _num, _pct, busy_warning, notes, table  # noqa: F401 (their home is report_table)
+from .report_table import notes, table
 from .rows import BenchReport
 
 REPORT_EXTS = (".md", ".json", ".csv", ".png", ".html")

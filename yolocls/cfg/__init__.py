@@ -25,7 +25,6 @@ import yaml
 from ..errors import ConfigError
 
 DEFAULTS_FILE = Path(__file__).with_name("default.yaml")
-MODES = ("train", "val", "predict", "export", "bench", "info", "import", "diff")
 _TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 _TYPE_WORDS = {"device": "a device (cpu, 0, cuda:0, 0,1)", "int": "an integer", "float": "a number", "bool": "true or false", "str": "a string",
                "path": "a path", "size": "one image size (an integer)", "ints": "an integer or a comma list of integers",
