@@ -339,10 +339,11 @@ def main(argv: list[str] | None = None) -> int:
 
         path = Path(a.json)
         old = json.loads(path.read_text())["results"] if path.exists() else {}
-        new = {r["row"]: r for r in table.summary()}
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        new = {r["row"]: {**r, "measured": when, "reps": a.reps} for r in table.summary()}
         # rows run separately accumulate in one file; each row keeps the figures of the run that last measured it
         keep = {k: v for k, v in (old.get("rows") or {}).items() if k not in new}
-        write_result(path, "compare_ultralytics", {"rows": {**keep, **new}, "reps": a.reps,
+        write_result(path, "compare_ultralytics", {"rows": {**keep, **new},
                                                     "checkpoint": "yolov8n-cls.yaml built and saved by Ultralytics "
                                                     "(1000 classes, random weights); bench: " + Path(a.digits_model).name})
         print(f"figures: {path}")
