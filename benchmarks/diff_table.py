@@ -16,9 +16,12 @@ import argparse
 import copy
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `benchmarks.results` when run as a script
 
 DAMAGED_MODULE = "model.4.m.1.cv2.conv"  # a convolution inside block 4's second bottleneck, weights x 1.1
 
