@@ -13,6 +13,7 @@ import torch
 FORMATS = ("onnx", "openvino", "tflite", "torchscript")
 DAMAGED_BLOCK = 4  # a C2f in the middle of the network
 DAMAGED_MODULE = "model.4.m.1.cv2.conv"  # inside its second bottleneck
+CALIB = {"data": "digits", "fraction": 0.05}  # int8 exports of the sensitivity tests: a small calibration set
 
 
 @pytest.fixture(scope="session")
@@ -45,3 +46,16 @@ def damaged_artifacts(diff_ckpt: Path, tmp_path_factory: pytest.TempPathFactory)
     model = damaged_model(diff_ckpt)
     stem = tmp_path_factory.mktemp("damaged") / "best.pt"
     return {f: Path(export_model(model, f, source=stem).path) for f in FORMATS[:3]}
+
+
+def val_top1(artifact: str | Path, digits_val) -> float:
+    """The artifact's top-1 on the whole digits val split, through its own runtime."""
+    from yolocls.engine.metrics import topk_accuracy
+    from yolocls.runtimes import load_runtime
+
+    x, labels, _ = digits_val
+    rt = load_runtime(artifact)
+    try:
+        return topk_accuracy(rt.predict(x), labels)[0]
+    finally:
+        rt.close()

@@ -10,13 +10,12 @@ import pytest
 
 from yolocls import YOLO
 from yolocls.diagnose import diff
-from yolocls.engine.metrics import topk_accuracy
 from yolocls.errors import ConfigError
 from yolocls.runtimes import load_runtime
 
-pytestmark = [pytest.mark.slow, pytest.mark.openvino]
+from .conftest import CALIB, val_top1
 
-CALIB = {"data": "digits", "fraction": 0.05}
+pytestmark = [pytest.mark.slow, pytest.mark.openvino]
 
 
 def fake_quantize_inputs(artifact) -> set[str]:
@@ -26,15 +25,6 @@ def fake_quantize_inputs(artifact) -> set[str]:
     model = ov.Core().read_model(str(next(Path(artifact).glob("*.xml"))))
     return {op.get_friendly_name() for op in model.get_ops()
             if any(v.get_node().get_type_name() == "FakeQuantize" for v in op.input_values())}
-
-
-def val_top1(artifact, digits_val) -> float:
-    x, labels, _ = digits_val
-    rt = load_runtime(artifact)
-    try:
-        return topk_accuracy(rt.predict(x), labels)[0]
-    finally:
-        rt.close()
 
 
 @pytest.fixture(scope="module")
