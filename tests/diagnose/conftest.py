@@ -59,3 +59,28 @@ def val_top1(artifact: str | Path, digits_val) -> float:
         return topk_accuracy(rt.predict(x), labels)[0]
     finally:
         rt.close()
+
+
+def assert_ranked(sensitivity) -> None:
+    """Every top-level block measured, most damaging first, each drop the measured top-1 against fp32."""
+    s = sensitivity.search
+    assert sorted(b.index for b in s.blocks) == list(range(10))
+    drops = [b.drop for b in s.blocks]
+    assert drops == sorted(drops, reverse=True)
+    for b in s.blocks:
+        assert b.drop == pytest.approx(100 * (s.reference_top1 - b.top1), abs=1e-3)
+
+
+def assert_auto_within_gate(auto: str | Path, plain: str | Path, digits_val) -> None:
+    """The keep_float=auto artifact loses at most the plain int8 export's top-1 and at most 1 point, as its
+    recorded search measured, and its metadata names the blocks it kept."""
+    from yolocls.runtimes import load_runtime
+
+    md = load_runtime(auto).metadata
+    search = md["keep_float_search"]
+    reference = search["reference_top1"]
+    plain_drop = 100 * (reference - val_top1(plain, digits_val))
+    auto_drop = 100 * (reference - val_top1(auto, digits_val))
+    assert auto_drop <= plain_drop + 1e-9 and auto_drop <= 1.0
+    assert auto_drop == pytest.approx(search["chosen"]["drop"], abs=1e-3)  # what the search measured is the artifact
+    assert [e["index"] for e in md["quantization"]["keep_float"]] == search["chosen"]["keep_float"]
