@@ -192,15 +192,16 @@ def other_formats(name: str = "other_formats") -> str:
 
 
 def diff_table() -> str:
-    """`yolocls diff` of the fp32 artifacts at a deployment size, and of an ONNX export with one changed layer."""
+    """`yolocls diff` of the fp32 artifacts at a deployment size, of an ONNX export with one changed layer, and of
+    the int8 artifacts (when the JSON has them)."""
     from yolocls.diagnose.report import artifact_table, summary
     from yolocls.diagnose.results import DiffReport
 
-    # No shape column: the JSON of 2026-12-01 recorded the checkpoint's imgsz-32 shapes (fixed since; a rerun of
-    # benchmarks/diff_table.py records the compared ones).
-
     doc = _load("diff")
     r, s = doc["results"], doc["results"]["settings"]
+    # The shape column only from a JSON that recorded the compared shapes (older ones hold the checkpoint's imgsz-32
+    # shapes); benchmarks/diff_table.py marks it with settings.shapes.
+    shape = s.get("shapes") == "as compared"
     fp32, damaged = DiffReport.from_dict(r["fp32"]), DiffReport.from_dict(r["damaged"])
     shown = next((a for a in fp32.artifacts if a.format == "tflite"), fp32.artifacts[0])
     intro = (f"`yolocls diff` of the demo model's fp32 exports at imgsz {s['imgsz']} on {fp32.images} digits val "
@@ -212,9 +213,23 @@ def diff_table() -> str:
     (bad,) = damaged.artifacts
     broken = (f"An ONNX export of a copy whose convolution `{s['damaged_module']}` had its weights scaled by 1.1 "
               "after training:")
-    return "\n\n".join([intro, artifact_table(shown, shape=False), "\n".join(lines), broken, artifact_table(bad, shape=False),
-                         "\n".join(f"- {line}" for line in summary(bad)[:2]),
-                         _source(doc, "benchmarks/results/diff.json")])
+    parts = [intro, artifact_table(shown, shape=shape), "\n".join(lines), broken, artifact_table(bad, shape=shape),
+             "\n".join(f"- {line}" for line in summary(bad)[:2])]
+    if r.get("int8"):
+        int8 = DiffReport.from_dict(r["int8"])
+        for a in int8.artifacts:
+            parts += [f"The {a.format} int8 export (calibrated on digits' train split), compared at the int8 tolerance "
+                      f"({a.tolerance:g}); the diff took {r['int8_diff_seconds']:.1f} s:", artifact_table(a, shape=shape),
+                      "\n".join(f"- {line}" for line in summary(a)[:2])]
+        for sens in r["int8"].get("sensitivity") or []:
+            worst = sens["blocks"][0] if sens["blocks"] else None
+            chosen = sens.get("chosen") or {}
+            parts.append(f"int8 sensitivity of `{Path(sens['artifact']).name}`: plain int8 drop "
+                         f"{sens['plain']['drop']:.2f} points" + (f"; most damaging block alone: {worst['index']} "
+                         f"{worst['name']} ({worst['drop']:+.2f} points)" if worst else "")
+                         + f"; keep_float=auto keeps {chosen.get('keep_float') or 'none'} (drop "
+                         f"{chosen.get('drop', 0):.2f} points).")
+    return "\n\n".join(parts + [_source(doc, "benchmarks/results/diff.json")])
 
 
 def cli_reference() -> str:
