@@ -86,7 +86,6 @@ def predict(yolo: Any, source: Any = None, stream: bool = False, **kwargs: Any) 
     o = _options(kwargs)
     src = load_source(source, vid_stride=o.vid_stride)
     runtime = yolo.runtime_for_inference(o.device, fast=not o.eager)
-    runtime.set_spinning(o.workers == 0 or src.single)  # decoding threads beside the model: no busy-waiting
     gen = _run(runtime, src, _imgsz(o.imgsz, runtime.imgsz), o, getattr(yolo, "callbacks", None))
     return gen if stream else list(gen)
 
@@ -206,7 +205,6 @@ def _run(runtime: Any, src: Source, imgsz: int, o: PredictOptions,
         run_callbacks(callbacks, "on_predict_end", state)
     finally:
         prepared.close()  # stops the decoding threads when the caller leaves a stream early
-        runtime.set_spinning(True)  # the runtime's own default again, for whatever runs it next (val, a loop)
         outputs.close()
     if o.verbose:
         print(_summary(totals / max(1, n_ok), count, time.perf_counter() - t_start, (o.batch, 3, imgsz, imgsz),

@@ -170,12 +170,6 @@ class Runtime:
             return np.asarray(self.forward(chunks[0]), dtype=np.float32)[:len(x)]
         return np.concatenate([np.asarray(y, dtype=np.float32) for y in self.forward_chunks(chunks)])[:len(x)]
 
-    def set_spinning(self, on: bool) -> None:
-        """Let the runtime's worker threads busy-wait between calls (`on`, the runtimes' own default: the lowest
-        latency in a tight loop) or sleep. A pipelined predict turns it off: the decoding threads need those
-        cores between batches (measured on 2 cores: ONNX Runtime 95-123 -> 148-158 images/s). Runtimes whose
-        threads do not spin ignore it."""
-
     def forward_chunks(self, chunks: list[np.ndarray]) -> list[np.ndarray]:
         """Run several artifact-sized batches; a runtime with parallel requests may override this."""
         return [self.forward(c) for c in chunks]

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .onnx import INPUT, OUTPUT, SPINNING
+from .onnx import INPUT, OUTPUT
 
 log = logging.getLogger("yolocls.predict")
 TOLERANCE = 1e-5  # max |probability difference| to eager PyTorch on the check input
@@ -34,7 +34,7 @@ class _Built:
     key: tuple  # what the model's weights and the input size were when `onnx` was exported
     onnx: bytes | None
     error: str | None = None
-    sessions: dict[tuple[int, bool], Any] = field(default_factory=dict)  # (threads, spinning) -> session
+    sessions: dict[int, Any] = field(default_factory=dict)  # threads -> InferenceSession
 
 
 # model -> its export; weak so a dropped model takes its session with it
@@ -77,13 +77,11 @@ def _export(model: Any, imgsz: int) -> bytes:
     return buf.getvalue()
 
 
-def _session(onnx: bytes, threads: int, spinning: bool) -> Any:
+def _session(onnx: bytes, threads: int) -> Any:
     import onnxruntime as ort
 
     so = ort.SessionOptions()
     so.intra_op_num_threads = max(1, int(threads))
-    if not spinning:  # a pipelined predict: the decoding threads need the cores between batches
-        so.add_session_config_entry(SPINNING, "0")
     return ort.InferenceSession(onnx, so, providers=["CPUExecutionProvider"])
 
 
@@ -100,9 +98,8 @@ def _check(model: Any, session: Any, imgsz: int) -> str | None:
     return None
 
 
-def session_for(model: Any, imgsz: int, threads: int, spinning: bool = True) -> tuple[Any | None, str | None]:
-    """(session, None) for `model` at `imgsz` with `threads` intra-op threads (`spinning`: see
-    Runtime.set_spinning), built on first use and reused
+def session_for(model: Any, imgsz: int, threads: int) -> tuple[Any | None, str | None]:
+    """(session, None) for `model` at `imgsz` with `threads` intra-op threads, built on first use and reused
     while the weights stay the same; (None, reason) when it cannot be built or does not match eager PyTorch."""
     key = _weights_key(model, imgsz)
     built = _CACHE.get(model)
@@ -114,15 +111,15 @@ def session_for(model: Any, imgsz: int, threads: int, spinning: bool = True) -> 
         _CACHE[model] = built
     if built.error is not None:
         return None, built.error
-    session = built.sessions.get((threads, spinning))
+    session = built.sessions.get(threads)
     if session is None:
         try:
-            session = _session(built.onnx, threads, spinning)
+            session = _session(built.onnx, threads)
             problem = _check(model, session, imgsz) if not built.sessions else None  # same graph: checked once
         except Exception as e:
             problem = f"ONNX Runtime could not run the exported model: {(str(e).splitlines() or [''])[0][:200]}"
         if problem:
             built.error, built.onnx = problem, None
             return None, problem
-        built.sessions[(threads, spinning)] = session
+        built.sessions[threads] = session
     return session, None

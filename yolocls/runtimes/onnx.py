@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-from typing import Any
 
 import numpy as np
 
@@ -16,7 +15,6 @@ from ._registry import register_runtime
 # holds the whole metadata as JSON (Ultralytics-style `names`/`imgsz` keys sit beside it for other tools).
 INPUT, OUTPUT = "images", "output0"
 METADATA_KEY = "yolocls"
-SPINNING = "session.intra_op.allow_spinning"  # the session config key: "0" = threads sleep between runs
 GRAPH_OPTIMIZATION = {"disable": "ORT_DISABLE_ALL", "basic": "ORT_ENABLE_BASIC",
                       "extended": "ORT_ENABLE_EXTENDED", "all": "ORT_ENABLE_ALL"}
 
@@ -33,7 +31,15 @@ class OnnxRuntime(Runtime):
 
     def load(self) -> None:
         self.ort = ort = self.require("onnxruntime")
-        so = self._session_options(spinning=True)
+        so = ort.SessionOptions()
+        if self.options.get("threads"):
+            so.intra_op_num_threads = int(self.options["threads"])
+        if self.options.get("inter_threads"):
+            so.inter_op_num_threads = int(self.options["inter_threads"])
+        level = str(self.options.get("graph_optimization", "all")).lower()
+        if level not in GRAPH_OPTIMIZATION:
+            raise ConfigError(f"onnx graph_optimization='{level}' is not valid; use one of {', '.join(GRAPH_OPTIMIZATION)}")
+        so.graph_optimization_level = getattr(ort.GraphOptimizationLevel, GRAPH_OPTIMIZATION[level])
         providers = ["CPUExecutionProvider"]
         if self.device not in ("cpu", ""):
             if "CUDAExecutionProvider" not in ort.get_available_providers():
@@ -43,26 +49,11 @@ class OnnxRuntime(Runtime):
             providers.insert(0, "CUDAExecutionProvider")
         self.session = ort.InferenceSession(str(self.path), so, providers=providers)
         self._session_args = (so, providers)
-        self._spinning = {True: self.session}  # spinning (ORT's default) -> its session
         self._block_session = None
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
         self.input_dtype = np.float16 if "float16" in inp.type else np.float32
         self.metadata = self._read_metadata(self.session.get_modelmeta().custom_metadata_map, inp.shape)
-
-    def _session_options(self, spinning: bool) -> Any:
-        so = self.ort.SessionOptions()
-        if self.options.get("threads"):
-            so.intra_op_num_threads = int(self.options["threads"])
-        if self.options.get("inter_threads"):
-            so.inter_op_num_threads = int(self.options["inter_threads"])
-        level = str(self.options.get("graph_optimization", "all")).lower()
-        if level not in GRAPH_OPTIMIZATION:
-            raise ConfigError(f"onnx graph_optimization='{level}' is not valid; use one of {', '.join(GRAPH_OPTIMIZATION)}")
-        so.graph_optimization_level = getattr(self.ort.GraphOptimizationLevel, GRAPH_OPTIMIZATION[level])
-        if not spinning:
-            so.add_session_config_entry(SPINNING, "0")
-        return so
 
     def _read_metadata(self, props: dict[str, str], shape: list) -> dict:
         if METADATA_KEY in props:
@@ -78,14 +69,6 @@ class OnnxRuntime(Runtime):
 
     def version(self) -> str:
         return self.ort.__version__
-
-    def set_spinning(self, on: bool) -> None:
-        """ONNX Runtime's intra-op threads spin after each run by default; a second session without it serves
-        pipelined predicts (built once, ~0.1 s)."""
-        if on not in self._spinning:
-            self._spinning[on] = self.ort.InferenceSession(str(self.path), self._session_options(on),
-                                                           providers=self._session_args[1])
-        self.session = self._spinning[on]
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return self.session.run(None, {self.input_name: x.astype(self.input_dtype, copy=False)})[0]

@@ -51,20 +51,16 @@ class PyTorchRuntime(Runtime):
         self.metadata = build_metadata(names=model.names, imgsz=int(getattr(model, "imgsz", 224)), fmt="pt",
                                        dynamic=True, converters={"torch": torch.__version__})
         self.metadata["imgsz"] = None  # any multiple of 32 works
-        self._sessions: dict[tuple[int, bool], Any] = {}
-        self._spinning = True
-
-    def set_spinning(self, on: bool) -> None:
-        self._spinning = bool(on)
+        self._sessions: dict[int, Any] = {}
 
     def _fast_session(self, imgsz: int) -> Any:
         """The ONNX Runtime session for inputs of `imgsz`, or None (eager) with the reason logged once."""
         if not self.options.get("fast") or self.why_eager is not None:
             return None
-        key = (imgsz, self._spinning)
+        key = imgsz
         if key not in self._sessions:
             threads = int(self.options.get("threads") or free_cores())
-            session, why = _pt_ort.session_for(self.model, imgsz, threads, self._spinning)
+            session, why = _pt_ort.session_for(self.model, imgsz, threads)
             if why is not None:
                 self.why_eager = why
                 _pt_ort.log.debug("predict runs eager PyTorch: %s", why)
