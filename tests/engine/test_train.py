@@ -100,10 +100,14 @@ def test_resume_after_ctrl_c_ends_where_an_uninterrupted_run_does(tiny_digits: P
     last = tmp_path / "cut" / "weights" / "last.pt"
     ck = load_checkpoint(last)
     assert ck["optimizer"] and ck["ema"] and ck["rng"] and ck["epoch"] == 1  # epoch 2 of 4 (0-based 1)
+    # the thread count chosen for this machine's load is recorded, so the resumed run splits its sums the same way
+    threads = ck["train_args"]["threads"]
+    assert isinstance(threads, int) and threads >= 1
     assert len(rows(tmp_path / "cut")) == 2
 
     yolo = YOLO(last)
     metrics = yolo.train(resume=True)
+    assert load_checkpoint(last)["train_args"]["threads"] == threads  # the resumed run kept the count
     whole, cut = rows(tmp_path / "whole"), rows(tmp_path / "cut")
     assert [r["epoch"] for r in cut] == ["1", "2", "3", "4"]
     for a, b in zip(whole, cut, strict=True):

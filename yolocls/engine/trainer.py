@@ -310,12 +310,15 @@ class Trainer:
             ddp.init_process_group(self.device)
         self.workers = workers = int(a["workers"]) if a["workers"] is not None else default_workers(self.world)
         if self.device.type == "cpu":  # cores left to loader workers: spinning OpenMP threads on a busy core stall
-            torch.set_num_threads(self._threads(workers))
+            # Recorded in the run's args (args.yaml, last.pt): a resumed run uses the same count, so it ends where
+            # an uninterrupted run does (float sums depend on how many threads split them).
+            a["threads"] = self._threads(workers)
+            torch.set_num_threads(a["threads"])
         init_seeds(int(a["seed"]) + self.rank, bool(a["deterministic"]))
 
     def _threads(self, workers: int) -> int:
-        """PyTorch's threads on the CPU: `threads=` when given; else one per core that neither the loader workers
-        nor other processes (measured now, see yolocls._cpu) keep busy. A thread on a busy core stalls every
+        """PyTorch's threads on the CPU: `threads=` when given (a resumed run: its recorded count); else one per
+        core that neither the loader workers nor other processes (measured now, see yolocls._cpu) keep busy. A thread on a busy core stalls every
         barrier: on 2 cores with one busy, 2 threads trained 3.7x slower than 1."""
         if self.args.get("threads"):
             return int(self.args["threads"])
