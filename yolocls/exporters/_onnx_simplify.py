@@ -2,7 +2,7 @@
 does not (its import alone, through sympy, was half of an ONNX export's time).
 
 torch's TorchScript-based exporter writes our classifiers as compute nodes plus a few `Constant` nodes (the
-Split sizes). Those are moved into initializers here, exactly; a graph left with only compute ops that
+Split sizes) and, where weights repeat, `Identity` nodes aliasing them. Both are resolved here, exactly; a graph left with only compute ops that
 onnxslim has no rule for (no constant subexpression, no shape arithmetic, no pattern it fuses) is what
 onnxslim would return, so it is not run. Anything else (YOLO11's attention reshapes, a dynamic graph's shape
 nodes, an op outside the list) goes through onnxslim as before.
@@ -38,6 +38,26 @@ def constants_to_initializers(proto: Any) -> int:
     return moved
 
 
+def drop_weight_identities(proto: Any) -> int:
+    """Remove `Identity` nodes that alias a weight (the exporter writes one for each repeated identical tensor,
+    as in a freshly initialised model): their consumers read the weight itself. Returns how many."""
+    graph = proto.graph
+    weights = {t.name for t in graph.initializer}
+    outputs = {o.name for o in graph.output}
+    alias = {n.output[0]: n.input[0] for n in graph.node
+             if n.op_type == "Identity" and n.input[0] in weights and n.output[0] not in outputs}
+    if not alias:
+        return 0
+    keep = [n for n in graph.node if not (n.op_type == "Identity" and n.output[0] in alias)]
+    for n in keep:
+        for i, name in enumerate(n.input):
+            if name in alias:
+                n.input[i] = alias[name]
+    del graph.node[:]
+    graph.node.extend(keep)
+    return len(alias)
+
+
 def has_work_for_onnxslim(proto: Any) -> bool:
     """Whether onnxslim could change `proto`: an op outside PLAIN_OPS, or a node computed from constants only."""
     graph = proto.graph
@@ -50,9 +70,10 @@ def has_work_for_onnxslim(proto: Any) -> bool:
 
 def simplify(proto: Any) -> tuple[Any, str]:
     """`proto` simplified, and how: 'onnxslim X.Y.Z', or what was done without it."""
-    moved = constants_to_initializers(proto)
+    moved, aliases = constants_to_initializers(proto), drop_weight_identities(proto)
     if not has_work_for_onnxslim(proto):
-        return proto, f"{moved} Constant node(s) moved to initializers; nothing left for onnxslim"
+        return proto, (f"{moved} Constant node(s) moved to initializers, {aliases} weight Identity node(s) "
+                       f"removed; nothing left for onnxslim")
     try:
         import onnxslim
     except ImportError:
