@@ -27,7 +27,7 @@ import json, sys
 from ultralytics.utils.benchmarks import benchmark
 df = benchmark(model=sys.argv[1], data=sys.argv[2], imgsz=int(sys.argv[3]), device="cpu")
 rows = df.to_dicts()
-print("RESULT " + json.dumps({"rows": len(rows), "ok": sum(1 for r in rows if "✅" in str(r.get("Status", "")))}))
+print("RESULT " + json.dumps({"rows": len(rows), "ok": sum(1 for r in rows if "✅" in str(r.get("Status❔", r.get("Status", ""))))}))
 """
 
 
@@ -41,8 +41,12 @@ def run_once(tool: str, python: str, model: Path, data: Path, imgsz: int, tmp: P
         env["YOLO_CONFIG_DIR"] = str(folder)
         cmd = [python, "-c", UL_CODE, str(pt), str(data), str(imgsz)]
     else:
-        if "@" in tool:
-            env["PYTHONPATH"] = tool.split("@", 1)[1]
+        if "@" in tool:  # yolocls@CHECKOUT: another checkout; yolocls@lanes=N: this one, N export lanes
+            where = tool.split("@", 1)[1]
+            if where.startswith("lanes="):
+                env["YOLOCLS_BENCH_EXPORT_LANES"] = where[len("lanes="):]
+            else:
+                env["PYTHONPATH"] = where
         cmd = [python, "-c", "import sys; from yolocls.cli import bench_main; sys.exit(bench_main())", "--model", str(pt), "--data", str(data), "--imgsz", str(imgsz),
                "--format", "all", "--out", str(folder / "reports")]
     t0 = time.perf_counter()
@@ -58,7 +62,9 @@ def run_once(tool: str, python: str, model: Path, data: Path, imgsz: int, tmp: P
         rows = report["rows"]
         r = {"rows": len(rows), "ok": sum(1 for x in rows if x["status"] == "ok"), "bench_wall_s": report["wall_s"],
              "export_s_sum": round(sum(x.get("export_s") or 0 for x in rows), 2),
-             "recommended": (report.get("recommended") or {}).get("format")}
+             "recommended": (report.get("recommended") or {}).get("format"),
+             "per_row": {x["format"]: {"status": x["status"], "export_s": x.get("export_s"),
+                                       "row_s": x.get("seconds"), "phases": x.get("phases")} for x in rows}}
     shutil.rmtree(folder, ignore_errors=True)
     return {"process_s": round(wall, 2), **r}
 
@@ -69,7 +75,9 @@ def main() -> None:
     ap.add_argument("--imgsz", type=int, default=32)
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--ul-python", default="/work/ulvenv/bin/python")
-    ap.add_argument("--before", default=None, help="another yolocls checkout to time alongside (before/after)")
+    ap.add_argument("--before", default=None, help="another yolocls checkout to time alongside (before/after), "
+                                                  "or lanes=N: this checkout with N export lanes")
+    ap.add_argument("--no-ultralytics", action="store_true", help="time only the yolocls variants")
     ap.add_argument("--out", default=None, help="JSON to write (default: print only)")
     a = ap.parse_args()
     from yolocls.data.digits import write_digits
@@ -77,6 +85,8 @@ def main() -> None:
     tools = {"yolocls": sys.executable}
     if a.before:
         tools[f"yolocls@{a.before}"] = sys.executable
+    if a.no_ultralytics:
+        a.ul_python = None
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     if a.ul_python and subprocess.run([a.ul_python, "-c", "import ultralytics"], env=env,
                                       capture_output=True).returncode == 0:

@@ -5,8 +5,8 @@ here with no change.
 Per format: an export in an export worker (forked from a torch fork server; it lives on from one format to
 the next so converters are imported once per run, and is replaced after a crash) and a run child (a fresh
 interpreter), each with the time left of the format's `timeout`, so a crash or hang costs that row only.
-Every export runs first, two at a time on a machine with two or more cores (`plan_lanes`); then the run
-children, one at a time, so no export competes with the timing.
+Every export runs first (in parallel lanes when YOLOCLS_BENCH_EXPORT_LANES asks, see `plan_lanes`); then
+the run children, one at a time, so no export competes with the timing.
 """
 
 from __future__ import annotations
@@ -188,10 +188,10 @@ class Bench:
         try:
             for f in [pool.submit(run_lane, i) for i in range(len(lanes))]:
                 f.result()
-        except BaseException:  # Ctrl-C, SIGTERM: no new export starts, the running ones are killed
-            stop.set()
+        except BaseException:  # Ctrl-C, SIGTERM: no new export starts, the running ones are killed (their lane
+            stop.set()  # threads then see the worker's pipe close and end)
             for w in self._exports:
-                w.close(wait=0)
+                w.kill()
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -377,14 +377,13 @@ class Bench:
 
 
 def export_lanes() -> int:
-    """How many exports may run at once: one per usable core, at most two (each converter is mostly one
-    thread; more lanes would only make them fight for memory bandwidth). YOLOCLS_BENCH_EXPORT_LANES overrides."""
+    """How many exports run at once: YOLOCLS_BENCH_EXPORT_LANES, default 1. Two lanes were measured slower on
+    2 cores (every format of yolov8n-cls at 32 px: 121 s with two lanes, 106 s with one; the exports' own
+    threads and memory traffic collide), so running them in parallel is an opt-in for machines with more cores."""
     import os
 
-    from .environment import usable_cores
-
     env = os.environ.get("YOLOCLS_BENCH_EXPORT_LANES", "")
-    return max(1, int(env)) if env.isdigit() else max(1, min(2, usable_cores()))
+    return max(1, int(env)) if env.isdigit() else 1
 
 
 def plan_lanes(jobs: dict[str, dict[str, Any]], lanes: int) -> list[list[str]]:
