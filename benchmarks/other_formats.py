@@ -15,9 +15,12 @@ comparable within one run: PyTorch and ONNX Runtime are timed in the same run as
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `benchmarks.results` when run as a script
 
 import numpy as np
 
@@ -141,7 +144,7 @@ def main() -> None:
     if a.json:
         from benchmarks.results import write_result
 
-        settings = {"rows": a.rows, "weights": a.weights, "scale": a.scale, "imgsz": a.imgsz, "runs": a.runs, "warmup": a.warmup,
+        settings = {"rows": a.rows, "nc": int(ref.shape[1]), "weights": a.weights, "scale": a.scale, "imgsz": a.imgsz, "runs": a.runs, "warmup": a.warmup,
                     "images": a.images, "threads": a.threads}
         modules = {"other": ["onnxruntime", "paddle", "ncnn", "pnnx", "coremltools", "x2paddle"],
                    "new": ["onnxruntime", "MNN", "executorch", "torchao"]}[a.rows]

@@ -159,35 +159,49 @@ def train_accuracy_ab() -> str:
             + _source(doc, "benchmarks/results/train_accuracy_ab.json"))
 
 
-def other_formats() -> str:
-    doc = _load("other_formats")
+def other_formats(name: str = "other_formats") -> str:
+    """The table `benchmarks/other_formats.py` writes (`--rows other` -> other_formats.json, `--rows new` ->
+    new_formats.json); a top-1 drop column where the rows have one."""
+    doc = _load(name)
+    rows = doc["results"]["rows"]
+    with_top1 = all("top1" in r for r in rows if "error" not in r)
+    ref_top1 = next((r["top1"] for r in rows if "error" not in r and "top1" in r), None)
+    # A model trained at 32 px run at 224 guesses (top-1 at chance for every row alike): the column would only
+    # say that, so the intro does instead; agreement and max |dp| still compare the rows with the .pt.
+    chance = with_top1 and ref_top1 is not None and ref_top1 <= 1.5 / doc["results"]["settings"]["nc"]
+    with_top1 = with_top1 and not chance
     out = []
-    for r in doc["results"]["rows"]:
+    for r in rows:
         if "error" in r:
             out.append([r["row"], f"{r['export_s']:.1f}", f"{r['size_mb']:.2f}", "not run: " + r["error"].split(":")[0],
-                        ""])
+                        *([""] if with_top1 else []), ""])
             continue
+        drop = [f"{100 * r['top1']:.1f} ({-100 * r['top1_drop']:+.1f})"] if with_top1 else []
         out.append([r["row"], "" if r.get("export_s") is None else f"{r['export_s']:.1f}",
                     "" if r.get("size_mb") is None else f"{r['size_mb']:.2f}",
-                    "0" if r["max_abs"] == 0 else f"{r['max_abs']:.1e}", f"{r['median_ms']:.1f}"])
+                    "0" if r["max_abs"] == 0 else f"{r['max_abs']:.1e}", *drop, f"{r['median_ms']:.1f}"])
     s = doc["results"]["settings"]
     intro = (f"A yolov8n-cls trained on digits, run at imgsz {s['imgsz']}, {s['images']} images for parity, "
              f"{s['threads'] or 'default'} thread(s) each, batch-1 median over {s['runs']} runs; export seconds "
-             "include the converter's import. Compare rows only within one run.")
-    table = _md_table(["row", "export s", "size MB", "max \\|dp\\| vs .pt", "batch-1 median ms"], out)
-    return intro + "\n\n" + table + "\n\n" + _source(doc, "benchmarks/results/other_formats.json")
+             "include the converter's import. Compare rows only within one run."
+             + (f" No top-1 column: this checkpoint was trained at a smaller size, so at imgsz {s['imgsz']} the .pt "
+                f"itself is at chance ({100 * ref_top1:.0f} %) and so is every row." if chance else ""))
+    head = ["row", "export s", "size MB", "max \\|dp\\| vs .pt", *(["top-1 % (change vs .pt)"] if with_top1 else []),
+            "batch-1 median ms"]
+    return intro + "\n\n" + _md_table(head, out) + "\n\n" + _source(doc, f"benchmarks/results/{name}.json")
 
 
 def diff_table() -> str:
-    """`yolocls diff` of the fp32 artifacts at a deployment size, and of an ONNX export with one changed layer."""
+    """`yolocls diff` of the fp32 artifacts at a deployment size, of an ONNX export with one changed layer, and of
+    the int8 artifacts (when the JSON has them)."""
     from yolocls.diagnose.report import artifact_table, summary
     from yolocls.diagnose.results import DiffReport
 
-    # No shape column: the JSON of 2026-12-01 recorded the checkpoint's imgsz-32 shapes (fixed since; a rerun of
-    # benchmarks/diff_table.py records the compared ones).
-
     doc = _load("diff")
     r, s = doc["results"], doc["results"]["settings"]
+    # The shape column only from a JSON that recorded the compared shapes (older ones hold the checkpoint's imgsz-32
+    # shapes); benchmarks/diff_table.py marks it with settings.shapes.
+    shape = s.get("shapes") == "as compared"
     fp32, damaged = DiffReport.from_dict(r["fp32"]), DiffReport.from_dict(r["damaged"])
     shown = next((a for a in fp32.artifacts if a.format == "tflite"), fp32.artifacts[0])
     intro = (f"`yolocls diff` of the demo model's fp32 exports at imgsz {s['imgsz']} on {fp32.images} digits val "
@@ -199,9 +213,23 @@ def diff_table() -> str:
     (bad,) = damaged.artifacts
     broken = (f"An ONNX export of a copy whose convolution `{s['damaged_module']}` had its weights scaled by 1.1 "
               "after training:")
-    return "\n\n".join([intro, artifact_table(shown, shape=False), "\n".join(lines), broken, artifact_table(bad, shape=False),
-                         "\n".join(f"- {line}" for line in summary(bad)[:2]),
-                         _source(doc, "benchmarks/results/diff.json")])
+    parts = [intro, artifact_table(shown, shape=shape), "\n".join(lines), broken, artifact_table(bad, shape=shape),
+             "\n".join(f"- {line}" for line in summary(bad)[:2])]
+    if r.get("int8"):
+        int8 = DiffReport.from_dict(r["int8"])
+        for a in int8.artifacts:
+            parts += [f"The {a.format} int8 export (calibrated on digits' train split), compared at the int8 tolerance "
+                      f"({a.tolerance:g}); the diff took {r['int8_diff_seconds']:.1f} s:", artifact_table(a, shape=shape),
+                      "\n".join(f"- {line}" for line in summary(a)[:2])]
+        for sens in r["int8"].get("sensitivity") or []:
+            worst = sens["blocks"][0] if sens["blocks"] else None
+            chosen = sens.get("chosen") or {}
+            parts.append(f"int8 sensitivity of `{Path(sens['artifact']).name}`: plain int8 drop "
+                         f"{sens['plain']['drop']:.2f} points" + (f"; most damaging block alone: {worst['index']} "
+                         f"{worst['name']} ({worst['drop']:+.2f} points)" if worst else "")
+                         + f"; keep_float=auto keeps {chosen.get('keep_float') or 'none'} (drop "
+                         f"{chosen.get('drop', 0):.2f} points).")
+    return "\n\n".join(parts + [_source(doc, "benchmarks/results/diff.json")])
 
 
 def cli_reference() -> str:
@@ -246,8 +274,8 @@ def formats_table() -> str:
 SNIPPETS: dict[str, Callable[[], str]] = {
     "demo-bench": demo_bench, "model-table": model_table, "train-digits": train_digits,
     "train-accuracy": train_accuracy, "train-accuracy-ab": train_accuracy_ab,
-    "other-formats": other_formats, "diff-table": diff_table, "cli-reference": cli_reference,
-    "formats-table": formats_table,
+    "other-formats": other_formats, "new-formats": lambda: other_formats("new_formats"), "diff-table": diff_table,
+    "cli-reference": cli_reference, "formats-table": formats_table,
 }
 
 

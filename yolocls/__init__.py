@@ -15,7 +15,7 @@ __all__ = ["YOLO", "__version__"]
 
 def __getattr__(name: str) -> Any:
     if name == "YOLO":
-        from .engine.model import YOLO
+        from .api import YOLO  # the engine's facade plus benchmark(), which needs the bench
 
         return YOLO
     raise AttributeError(f"module 'yolocls' has no attribute '{name}'")

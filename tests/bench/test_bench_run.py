@@ -92,12 +92,15 @@ def test_keep_leaves_the_artifacts_the_report_points_at(cli_report):
 
 @pytest.mark.slow
 def test_baseline_check_fails_on_a_planted_regression_and_a_rerun_passes(cli_report, tmp_path):
-    """A rerun compared with the first run passes; the same rerun compared with a baseline planted 3x faster for
+    """A rerun compared with the first run passes; the same rerun compared with a baseline planted 10x faster for
     onnx fails `--check` with exit code 1 and says why, side by side."""
     _, files, first = cli_report
     planted = copy.deepcopy(first)
-    onnx = next(r for r in planted["rows"] if r["format"] == "onnx")
-    onnx["latency"] = {k: v / 3 if k.endswith("_ms") else v for k, v in onnx["latency"].items()}
+    # onnx planted 10x faster must fail; the other rows planted 10x slower cannot, however noisy this machine is
+    # (CI once saw the untouched pt row 2x slower on a rerun, which is noise, not what this test is about).
+    for r in planted["rows"]:
+        scale = 1 / 10 if r["format"] == "onnx" else 10
+        r["latency"] = {k: v * scale if k.endswith("_ms") else v for k, v in r["latency"].items()}
     (tmp_path / "planted.json").write_text(json.dumps(planted))
     rc = main(["bench", "--model", first["settings"]["model"], "--format", "torchscript,onnx", "--runs", "10",
                "--warmup", "2", "--batch", "1,4", "--threads", "1", "--out", str(tmp_path / "rerun"), "--check",
@@ -110,5 +113,6 @@ def test_baseline_check_fails_on_a_planted_regression_and_a_rerun_passes(cli_rep
     md = next((tmp_path / "rerun").glob("*.md")).read_text()
     assert "## Compared with the baseline" in md and "REGRESSION (slower)" in md
 
-    honest = compare({**first, "_path": str(files[0])}, rerun)
+    # The unplanted comparison passes with a margin wide enough for a shared 2-core machine's noise (2x seen in CI).
+    honest = compare({**first, "_path": str(files[0])}, rerun, max_slowdown=10)
     assert honest.comparable and honest.passed, honest.failures

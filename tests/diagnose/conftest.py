@@ -13,6 +13,7 @@ import torch
 FORMATS = ("onnx", "openvino", "tflite", "torchscript")
 DAMAGED_BLOCK = 4  # a C2f in the middle of the network
 DAMAGED_MODULE = "model.4.m.1.cv2.conv"  # inside its second bottleneck
+CALIB = {"data": "digits", "fraction": 0.05}  # int8 exports of the sensitivity tests: a small calibration set
 
 
 @pytest.fixture(scope="session")
@@ -45,3 +46,41 @@ def damaged_artifacts(diff_ckpt: Path, tmp_path_factory: pytest.TempPathFactory)
     model = damaged_model(diff_ckpt)
     stem = tmp_path_factory.mktemp("damaged") / "best.pt"
     return {f: Path(export_model(model, f, source=stem).path) for f in FORMATS[:3]}
+
+
+def val_top1(artifact: str | Path, digits_val) -> float:
+    """The artifact's top-1 on the whole digits val split, through its own runtime."""
+    from yolocls.engine.metrics import topk_accuracy
+    from yolocls.runtimes import load_runtime
+
+    x, labels, _ = digits_val
+    rt = load_runtime(artifact)
+    try:
+        return topk_accuracy(rt.predict(x), labels)[0]
+    finally:
+        rt.close()
+
+
+def assert_ranked(sensitivity) -> None:
+    """Every top-level block measured, most damaging first, each drop the measured top-1 against fp32."""
+    s = sensitivity.search
+    assert sorted(b.index for b in s.blocks) == list(range(10))
+    drops = [b.drop for b in s.blocks]
+    assert drops == sorted(drops, reverse=True)
+    for b in s.blocks:
+        assert b.drop == pytest.approx(100 * (s.reference_top1 - b.top1), abs=1e-3)
+
+
+def assert_auto_within_gate(auto: str | Path, plain: str | Path, digits_val) -> None:
+    """The keep_float=auto artifact loses at most the plain int8 export's top-1 and at most 1 point, as its
+    recorded search measured, and its metadata names the blocks it kept."""
+    from yolocls.runtimes import load_runtime
+
+    md = load_runtime(auto).metadata
+    search = md["keep_float_search"]
+    reference = search["reference_top1"]
+    plain_drop = 100 * (reference - val_top1(plain, digits_val))
+    auto_drop = 100 * (reference - val_top1(auto, digits_val))
+    assert auto_drop <= plain_drop + 1e-9 and auto_drop <= 1.0
+    assert auto_drop == pytest.approx(search["chosen"]["drop"], abs=1e-3)  # what the search measured is the artifact
+    assert [e["index"] for e in md["quantization"]["keep_float"]] == search["chosen"]["keep_float"]

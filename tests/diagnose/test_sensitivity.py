@@ -10,13 +10,12 @@ import pytest
 
 from yolocls import YOLO
 from yolocls.diagnose import diff
-from yolocls.engine.metrics import topk_accuracy
 from yolocls.errors import ConfigError
 from yolocls.runtimes import load_runtime
 
-pytestmark = [pytest.mark.slow, pytest.mark.openvino]
+from .conftest import CALIB, assert_auto_within_gate, assert_ranked
 
-CALIB = {"data": "digits", "fraction": 0.05}
+pytestmark = [pytest.mark.slow, pytest.mark.openvino]
 
 
 def fake_quantize_inputs(artifact) -> set[str]:
@@ -26,15 +25,6 @@ def fake_quantize_inputs(artifact) -> set[str]:
     model = ov.Core().read_model(str(next(Path(artifact).glob("*.xml"))))
     return {op.get_friendly_name() for op in model.get_ops()
             if any(v.get_node().get_type_name() == "FakeQuantize" for v in op.input_values())}
-
-
-def val_top1(artifact, digits_val) -> float:
-    x, labels, _ = digits_val
-    rt = load_runtime(artifact)
-    try:
-        return topk_accuracy(rt.predict(x), labels)[0]
-    finally:
-        rt.close()
 
 
 @pytest.fixture(scope="module")
@@ -64,20 +54,8 @@ def test_sensitivity_ranks_blocks_and_auto_is_within_the_gate(diff_ckpt, plain_i
     (a,) = report.artifacts
     assert a.precision == "int8" and a.exposes_blocks  # int8 blocks compared too (int8 tolerance)
     (s,) = report.sensitivity
-    blocks = s.search.blocks
-    assert sorted(b.index for b in blocks) == list(range(10))  # every top-level block measured
-    drops = [b.drop for b in blocks]
-    assert drops == sorted(drops, reverse=True)  # most damaging first
-    for b in blocks:  # each drop is the measured top-1 against the fp32 reference
-        assert b.drop == pytest.approx(100 * (s.search.reference_top1 - b.top1), abs=1e-3)
+    assert_ranked(s)
     assert "int8 sensitivity" in report.files["md"].read_text()
 
     auto = YOLO(diff_ckpt).export(format="openvino", int8=True, keep_float="auto", **CALIB)
-    md = load_runtime(auto).metadata
-    search = md["keep_float_search"]
-    reference = search["reference_top1"]
-    plain_drop = 100 * (reference - val_top1(plain_int8, digits_val))
-    auto_drop = 100 * (reference - val_top1(auto, digits_val))
-    assert auto_drop <= plain_drop + 1e-9 and auto_drop <= 1.0
-    assert auto_drop == pytest.approx(search["chosen"]["drop"], abs=1e-3)  # what the search measured is the artifact
-    assert [e["index"] for e in md["quantization"]["keep_float"]] == search["chosen"]["keep_float"]
+    assert_auto_within_gate(auto, plain_int8, digits_val)

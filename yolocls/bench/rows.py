@@ -65,7 +65,8 @@ class Gate:
 
     def summary(self) -> str:
         if self.passed:
-            return f"parity gate passed ({len(self.checked)} formats checked: {', '.join(self.checked) or 'none'})"
+            n = len(self.checked)
+            return f"parity gate passed ({n} format{'' if n == 1 else 's'} checked: {', '.join(self.checked) or 'none'})"
         return "parity gate FAILED:\n" + "\n".join(f"  - {f}" for f in self.failures)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from ..errors import ConfigError
 from ..metadata import BLOCKS_KEY
 
 TENSOR_PREFIX = "blocks/"  # the name an ONNX-based artifact gives a point's tensor: blocks/model.4
@@ -97,6 +98,15 @@ def slice_blocks(parents: dict[str, list[str]], boundaries: list[str]) -> list[s
         out.append(mine - before)
         before |= mine
     return out
+
+
+def check_keep_float(points: Iterable[Any], keep: list[int]) -> list[Any]:
+    """The top-level points; a ConfigError naming the indices of `keep` the model has no block for."""
+    blocks = top_level(points)
+    unknown = sorted(set(keep) - {p.index for p in blocks})
+    if unknown:
+        raise ConfigError(f"keep_float={keep}: the model has no blocks {unknown} (its blocks are 0-{blocks[-1].index})")
+    return blocks
 
 
 def keep_float_entries(points: Iterable[Any], keep: list[int]) -> list[dict[str, Any]]:

@@ -3,21 +3,24 @@ dynamo for 21-23, simplified by `_onnx_simplify` (onnxslim where it has work), m
 
 Input `images` (N, 3, H, W) float32 (float16 with half=True) in [0, 1], output `output0` (N, nc)
 probabilities. `dynamic` makes the batch and both spatial axes symbolic (the head pools globally).
-`int8` quantises to static QDQ int8 calibrated on `data` (see `_ort_quantize`); its Softmax stays float.
+`int8` quantises to static QDQ int8 calibrated on `data` (see `_ort_quantize`); its Softmax stays float, and
+so do the top-level blocks `keep_float` names.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from ..runtimes.onnx import OUTPUT
+from ._blocks import check_keep_float, keep_float_entries, record, tensor_name
 from ._context import ExportContext
-from ._onnx_file import DEFAULT_OPSET, LEGACY_MAX_OPSET, save_checked, write_onnx
+from ._onnx_file import DEFAULT_OPSET, LEGACY_MAX_OPSET, block_tensors, save_checked, write_onnx
 from ._registry import ExporterSpec, register_exporter
 
 SPEC = ExporterSpec(
     name="onnx", title="ONNX", suffix=".onnx", extra="onnx", requires=("onnx", "onnxruntime"),
     options=frozenset({"imgsz", "half", "int8", "data", "fraction", "dynamic", "simplify", "opset", "batch",
-                       "device"}),
+                       "device", "keep_float"}),
 )
 
 
@@ -45,11 +48,17 @@ def _export_int8(ctx: ExportContext, opset: int) -> Path:
     from ._ort_quantize import CALIBRATION_IMAGES, quantize_qdq
 
     o = ctx.opts
-    images, record = ctx.calibration_images(CALIBRATION_IMAGES)
+    keep, points = list(o.keep_float or []), ctx.block_points()
+    blocks = check_keep_float(points, keep)
+    images, calibration = ctx.calibration_images(CALIBRATION_IMAGES)
     fp32 = write_onnx(ctx.model, ctx.workdir / "fp32.onnx", imgsz=ctx.imgsz, opset=opset, dynamic=o.dynamic,
-                      simplify=o.simplify, batch=o.batch)
+                      simplify=o.simplify, batch=o.batch, points=points)
     quantized = ctx.workdir / "int8.onnx"
-    done = quantize_qdq(fp32, quantized, images, batch=1 if o.dynamic else o.batch)
+    ends = [(p.index, tensor_name(p.name)) for p in blocks[:-1]] + [(blocks[-1].index, OUTPUT)]
+    done = quantize_qdq(fp32, quantized, images, batch=1 if o.dynamic else o.batch, blocks=ends, keep_float=keep)
     ctx.metadata["versions"]["onnxruntime"] = done.pop("onnxruntime")
-    ctx.metadata["quantization"] = {**done, "calibration": record}
-    return save_checked(onnx.load(str(quantized)), ctx.path, ctx.metadata)
+    ctx.metadata["quantization"] = {**done, "calibration": calibration, "keep_float": keep_float_entries(points, keep)}
+    proto = onnx.load(str(quantized))  # the block tensors keep their names: each is float, before its quantiser
+    record(ctx.metadata, points, block_tensors(proto, points), how="named ONNX tensors (graph outputs at export)")
+    return save_checked(proto, ctx.path, ctx.metadata)
+

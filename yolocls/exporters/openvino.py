@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import metadata as md_io
-from ..errors import ConfigError, ExportError, MissingDependencyError
+from ..errors import ExportError, MissingDependencyError
 from ..runtimes.openvino import RT_INFO_PATH
-from ._blocks import keep_float_entries, record, slice_blocks, tensor_name, top_level
+from ._blocks import check_keep_float, keep_float_entries, record, slice_blocks, tensor_name
 from ._context import ExportContext
 from ._registry import ExporterSpec, register_exporter
 
@@ -56,10 +56,7 @@ def float_ops(om: Any, ctx: ExportContext, keep: list[int]) -> set[str]:
     ops = om.get_ordered_ops()
     parents = {op.get_friendly_name(): [v.get_node().get_friendly_name() for v in op.input_values()] for op in ops}
     producer = {n: op.get_friendly_name() for op in ops for out in op.outputs() for n in out.get_names()}
-    blocks = top_level(ctx.block_points())
-    unknown = sorted(set(keep) - {p.index for p in blocks})
-    if unknown:
-        raise ConfigError(f"keep_float={keep}: the model has no blocks {unknown} (its blocks are 0-{blocks[-1].index})")
+    blocks = check_keep_float(ctx.block_points(), keep)
     try:
         ends = [producer[tensor_name(p.name)] for p in blocks[:-1]] + [om.output(0).get_node().get_friendly_name()]
     except KeyError as e:
