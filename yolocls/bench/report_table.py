@@ -64,7 +64,7 @@ def recommendation(report: BenchReport) -> str | None:
     if rec is None:
         return None
     vs = rec.get("speedup_vs_reference")
-    rel = "" if rec["format"] == "pt" or not vs else f", {vs:.2f}x the PyTorch reference's speed"
+    rel = "" if rec["reference"] or not vs else f", {vs:.2f}x the PyTorch reference's speed"
     return (f"{rec['format']} ({rec['precision']}): the fastest format that passes parity on this machine, "
             f"{rec['median_ms']:.3f} ms median at batch 1{rel} ({rec['candidates']} formats qualified)")
 

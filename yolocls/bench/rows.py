@@ -90,7 +90,8 @@ def recommend(rows: list[Row]) -> dict[str, Any] | None:
         return None
     best = min(fit, key=lambda r: r.median_ms)
     ref = next((r for r in rows if r.reference and r.ran and r.median_ms), None)
-    return {"format": best.format, "title": best.title, "precision": best.precision or best.requested,
+    return {"format": best.format, "title": best.title, "reference": best.reference,
+            "precision": best.precision or best.requested,
             "median_ms": best.median_ms, "artifact": best.artifact,
             "speedup_vs_reference": round(ref.median_ms / best.median_ms, 2) if ref else None,
             "candidates": len(fit)}
