@@ -118,6 +118,20 @@ def train_digits() -> str:
     return intro + "\n\n" + _md_table(head, rows) + "\n\n" + _source(doc, "benchmarks/results/train_digits.json")
 
 
+def compare_ultralytics() -> str:
+    """The side-by-side table of benchmarks/compare_ultralytics.py (each row: medians of its alternating runs)."""
+    doc = _load("compare_ultralytics")
+    rows = []
+    for r in doc["results"]["rows"].values():
+        ratio = r["ratio_b_over_a"]
+        rows.append([r["row"], f"{r['a']} {r['median_a']:.3g}", f"{r['b']} {r['median_b']:.3g}",
+                     f"{ratio:.2f}x" if ratio else "-", f"{r['reps']} ({r['measured']})"])
+    head = ["what a user waits for", "A", "B", "B / A", "repetitions (when)"]
+    note = ("img/s: higher is better; seconds and ms: lower is better. Each row alternates its two columns "
+            "(A B, then B A) in one run; rows may come from separate runs (`--rows`).")
+    return _md_table(head, rows) + "\n\n" + note + "\n\n" + _source(doc, "benchmarks/results/compare_ultralytics.json")
+
+
 def _short_runs(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """The runs at the summary's short epoch count (not its long run), in the order they ran."""
     return [r for r in summary["runs"] if r["epochs"] == summary["epochs"]]
@@ -275,7 +289,7 @@ SNIPPETS: dict[str, Callable[[], str]] = {
     "demo-bench": demo_bench, "model-table": model_table, "train-digits": train_digits,
     "train-accuracy": train_accuracy, "train-accuracy-ab": train_accuracy_ab,
     "other-formats": other_formats, "new-formats": lambda: other_formats("new_formats"), "diff-table": diff_table,
-    "cli-reference": cli_reference, "formats-table": formats_table,
+    "cli-reference": cli_reference, "formats-table": formats_table, "compare-ultralytics": compare_ultralytics,
 }
 
 

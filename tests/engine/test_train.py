@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from yolocls import YOLO
+from yolocls import YOLO, _cpu
 from yolocls.engine.optim import choose_optimizer
 from yolocls.engine.trainer import CSV_KEYS
 from yolocls.errors import CheckpointError, ConfigError, DatasetError
@@ -124,3 +124,28 @@ def test_bad_arguments_and_data_are_clear_errors(tiny_digits: Path, tmp_path: Pa
                                                             .read_bytes())
     with pytest.raises(DatasetError, match=r"train/b' has no readable images"):
         YOLO("yolov8n-cls.yaml").train(data=str(tmp_path / "ds"), project=str(tmp_path), **FAST)
+
+
+@pytest.mark.skipif(_cpu.usable_cores() < 2, reason="one usable core: nothing to leave free")
+def test_training_leaves_a_core_that_another_process_keeps_busy(tiny_digits: Path, tmp_path: Path, capsys):
+    import re
+    import subprocess
+    import sys
+
+    import torch
+
+    before = torch.get_num_threads()
+    burner = subprocess.Popen([sys.executable, "-c", "while True:\n    pass\n"])
+    try:
+        time.sleep(0.3)
+        _cpu._cached = None
+        YOLO("yolov8n-cls.yaml").train(data=str(tiny_digits), epochs=1, project=str(tmp_path), name="busy",
+                                       plots=False, **FAST)
+        out = capsys.readouterr().out
+        n = _cpu.usable_cores()
+        assert int(re.search(r" threads=(\d+) ", out).group(1)) < n  # the busy core is left alone
+        assert "cores busy; pass threads= to override" in out
+    finally:
+        burner.kill()
+        burner.wait()
+        torch.set_num_threads(before)

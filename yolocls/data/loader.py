@@ -8,7 +8,6 @@ of workers, and a resumed run sees exactly the batches an uninterrupted one woul
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,17 +15,10 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from .._cpu import usable_cores as cpu_count  # CPUs this process may use (affinity-aware)
 from ..errors import DatasetError
 from .datasets import TrainImages
 from .transforms import TrainTransform, sample_rng
-
-
-def cpu_count() -> int:
-    """CPUs this process may use (affinity-aware)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS/Windows
-        return os.cpu_count() or 1
 
 
 def default_workers(world_size: int = 1) -> int:

@@ -209,13 +209,14 @@ class YOLO:
         run_callbacks(self.callbacks, "on_export_end", state)
         return res.path
 
-    def runtime_for_inference(self, device: str = "cpu") -> Any:
-        """The runtime predict/val run on: the artifact's, or PyTorch around the in-memory model."""
+    def runtime_for_inference(self, device: str = "cpu", fast: bool = False, threads: int | None = None) -> Any:
+        """The runtime predict/val run on: the artifact's, or PyTorch around the in-memory model (`fast`: through
+        its cached in-memory ONNX Runtime session where one can be built, see yolocls.runtimes.pt)."""
         if self.runtime is not None:
             return self.runtime
         from ..runtimes.pt import PyTorchRuntime
 
-        return PyTorchRuntime(device=device, model=self.model)
+        return PyTorchRuntime(device=device, model=self.model, fast=fast, threads=threads)
 
     def __repr__(self) -> str:
         return f"YOLO('{self.source}', format='{self.format}', classes={len(self.names)})"

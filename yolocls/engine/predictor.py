@@ -44,6 +44,7 @@ class PredictOptions:
     save_txt: bool = False
     show: bool = False
     vid_stride: int = 1
+    eager: bool = False  # .pt: eager PyTorch instead of the cached in-memory ONNX Runtime session
     project: str | None = None
     name: str | None = None
     exist_ok: bool = False
@@ -84,7 +85,7 @@ def predict(yolo: Any, source: Any = None, stream: bool = False, **kwargs: Any) 
     """
     o = _options(kwargs)
     src = load_source(source, vid_stride=o.vid_stride)
-    runtime = yolo.runtime_for_inference(o.device)
+    runtime = yolo.runtime_for_inference(o.device, fast=not o.eager)
     gen = _run(runtime, src, _imgsz(o.imgsz, runtime.imgsz), o, getattr(yolo, "callbacks", None))
     return gen if stream else list(gen)
 
