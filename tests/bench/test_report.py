@@ -88,3 +88,44 @@ def test_batch_lists():
     assert parse_batches("1,8,32") == [1, 8, 32] and parse_batches(4) == [4] and parse_batches([8, 1, 8]) == [1, 8]
     with pytest.raises(ConfigError):
         parse_batches("0")
+
+
+def test_recommended_is_the_fastest_format_that_passes_parity_in_every_report(tmp_path, capsys):
+    from yolocls.bench.report import print_summary
+    from yolocls.bench.rows import recommend
+
+    from .fake_report import fake_report, make_row
+
+    report = fake_report()
+    report.rows[2] = make_row("beta", passed=False, ms=0.2, parity_failures=["max |dp| 0.03 > 0.0001"])
+    rec = report.recommended  # beta is faster but fails parity: alpha (0.5 ms) is named, 6x the reference
+    assert (rec["format"], rec["median_ms"], rec["speedup_vs_reference"], rec["candidates"]) == ("alpha", 0.5, 6.0, 2)
+    files = write_reports(report, tmp_path)
+    assert load_report(files["json"])["recommended"]["format"] == "alpha"
+    line = "alpha (fp32): the fastest format that passes parity on this machine, 0.500 ms median at batch 1"
+    assert f"**Recommended**: {line}" in files["md"].read_text() and line in files["html"].read_text()
+    print_summary(report)
+    assert f"recommended: {line}" in capsys.readouterr().out
+    slow = [make_row("pt", reference=True, ms=1.0), make_row("alpha", ms=2.0)]
+    assert recommend(slow)["format"] == "pt"  # the reference wins when nothing is faster
+    assert recommend([make_row("pt", reference=True, status="failed"), make_row("beta", passed=False)]) is None
+
+
+def test_export_lanes_keep_formats_of_one_backend_together_and_spread_the_rest(monkeypatch):
+    from yolocls.bench.runner import export_lanes, plan_lanes
+    from yolocls.exporters import exporter_names, get_exporter
+
+    jobs = {f: {} for f in exporter_names()}
+    plan = plan_lanes(jobs, 2)
+    assert len(plan) == 2 and sorted(f for lane in plan for f in lane) == sorted(jobs)
+    for lane in plan:  # each lane keeps the run's order
+        assert lane == [f for f in jobs if f in lane]
+    first = {f: get_exporter(f)[0].requires[0] for f in jobs}
+    for backend in set(first.values()):  # one backend's formats (its import, its conversion cache) in one lane
+        assert sum(any(first[f] == backend for f in lane) for lane in plan) == 1, backend
+    assert abs(len(plan[0]) - len(plan[1])) <= max(list(first.values()).count(b) for b in first.values())
+    assert plan_lanes(jobs, 1) == [list(jobs)] and plan_lanes({}, 2) == []
+    monkeypatch.delenv("YOLOCLS_BENCH_EXPORT_LANES", raising=False)
+    assert export_lanes() == 1  # two lanes were slower on 2 cores: an opt-in
+    monkeypatch.setenv("YOLOCLS_BENCH_EXPORT_LANES", "2")
+    assert export_lanes() == 2

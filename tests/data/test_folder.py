@@ -60,3 +60,22 @@ def test_digits_notes_written_by_an_older_yolocls_are_updated_and_a_users_own_ar
     notes.write_text("train_defaults:\n  fliplr: 0.5\n")  # the user's own: left alone
     digits.write_digits(root)
     assert notes.read_text() == "train_defaults:\n  fliplr: 0.5\n"
+
+
+def test_digits_arrays_are_sklearns_load_digits_without_importing_sklearn():
+    import subprocess
+    import sys
+
+    import numpy as np
+    from sklearn.datasets import load_digits
+
+    from yolocls.data.digits import digits_arrays
+
+    images, labels = digits_arrays()
+    d = load_digits()
+    gray = np.round(d.images * (255.0 / 16.0)).clip(0, 255).astype(np.uint8).repeat(4, axis=1).repeat(4, axis=2)
+    assert np.array_equal(images, np.repeat(gray[..., None], 3, axis=3)) and images.dtype == np.uint8
+    assert np.array_equal(labels, d.target) and labels.dtype == np.int64
+    code = "import sys; from yolocls.data.digits import digits_arrays; digits_arrays(); print('sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"  # its import (scipy.stats, seconds) was most of an export's check run

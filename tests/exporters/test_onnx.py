@@ -145,3 +145,32 @@ def test_int8_is_static_qdq_with_per_channel_weights_a_float_softmax_and_its_cal
 def test_half_and_int8_exclude_each_other(ckpt_copy):
     with pytest.raises(ConfigError, match="half=True and int8=True exclude each other"):
         YOLO(ckpt_copy).export(format="onnx", half=True, int8=True)
+
+
+@pytest.mark.parametrize("family", ["yolov8n-cls", "yolo11n-cls"])
+def test_onnxslim_is_skipped_only_where_it_would_change_nothing(family, tmp_path):
+    import onnx
+    import onnxruntime as ort
+    import onnxslim
+    import torch
+
+    from yolocls.exporters._onnx_file import write_onnx
+    from yolocls.models import ClassificationModel
+
+    torch.manual_seed(0)
+    model = ClassificationModel(f"{family}.yaml", nc=10).eval()
+    md = {"names": {i: str(i) for i in range(10)}, "imgsz": [32, 32], "batch": 1, "versions": {}}
+    path = write_onnx(model, tmp_path / "m.onnx", imgsz=32, metadata=md)
+    proto = onnx.load(str(path))
+    ops = [n.op_type for n in proto.graph.node]
+    if family == "yolov8n-cls":  # the plain graph: its Constant nodes became initializers, onnxslim did not run
+        assert md["simplified"].endswith("nothing left for onnxslim") and "onnxslim" not in md["versions"]
+        assert "Constant" not in ops and "Shape" not in ops
+    else:  # attention: shape arithmetic for onnxslim to fold, so it ran and is recorded
+        assert md["simplified"] == f"onnxslim {onnxslim.__version__}" == f"onnxslim {md['versions']['onnxslim']}"
+    again = onnxslim.slim(onnx.load(str(path)))
+    assert [n.op_type for n in again.graph.node] == ops  # nothing left that onnxslim would remove or fuse
+    x = np.random.default_rng(0).random((1, 3, 32, 32), dtype=np.float32)
+    got = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"images": x})[0]
+    with torch.no_grad():
+        np.testing.assert_allclose(got, model(torch.from_numpy(x)).numpy(), atol=1e-5)

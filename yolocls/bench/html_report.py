@@ -47,7 +47,7 @@ def _table(head: list[str], cells: list[list[str]], row_classes: list[str] | Non
 def html(report: BenchReport, png: bytes, files: dict[str, Path] | None = None) -> str:
     """The report as one HTML document; `files` are linked relative to the HTML file's folder."""
     from . import baseline as bl
-    from .report_table import busy_warning, notes, table
+    from .report_table import busy_warning, notes, recommendation, table
 
     s, env = report.settings, report.environment
     head, cells = table(report)
@@ -72,6 +72,9 @@ def html(report: BenchReport, png: bytes, files: dict[str, Path] | None = None) 
               "max Δp, mean Δp: top-1 agreement and |p − p_ref| against the PyTorch reference over the whole val "
               "split; Parity applies the tolerance of the precision that ran. RSS MB: peak resident memory of the "
               "process that loaded and ran the artifact.</p>"]
+    rec = recommendation(report)
+    if rec:
+        parts.append(f"<p class='good'><b>Recommended</b>: {escape(rec)}</p>")
     png_name = files["png"].name if files and "png" in files else None
     img = (f"<img src='data:image/png;base64,{base64.b64encode(png).decode()}' alt='latency per format (median "
            f"bar, p90/p99 whiskers) and throughput per batch size'>")

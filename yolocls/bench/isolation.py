@@ -233,12 +233,19 @@ class Worker:
         code = self._discard()
         return Outcome(_read_result(result), time.perf_counter() - t0, code, timed_out=not done)
 
-    def close(self) -> None:
-        """Ask the worker to exit; kill it if it does not within a few seconds."""
-        if self._proc is not None and self._proc.is_alive() and self._conn is not None:
+    def kill(self) -> None:
+        """Kill the worker's process group now, from any thread: a `run` waiting on it in another thread sees
+        the pipe close and returns a failed Outcome (the pipe itself is left to that `run` to discard)."""
+        proc = self._proc
+        if proc is not None and proc.pid is not None and proc.is_alive():
+            _kill_group(proc.pid)
+
+    def close(self, wait: float = 10) -> None:
+        """Ask the worker to exit; kill it if it does not within `wait` seconds (0: kill it now)."""
+        if wait and self._proc is not None and self._proc.is_alive() and self._conn is not None:
             try:
                 self._conn.send(None)
-                self._proc.join(10)
+                self._proc.join(wait)
             except OSError:
                 pass
         self._discard()

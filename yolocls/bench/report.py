@@ -17,7 +17,7 @@ from typing import Any
 
 from .._io import write_bytes, write_text
 from .chart import chart_png
-from .report_table import notes, table
+from .report_table import notes, recommendation, table
 from .rows import BenchReport
 
 REPORT_EXTS = (".md", ".json", ".csv", ".png", ".html")
@@ -50,6 +50,9 @@ def markdown(report: BenchReport) -> str:
               "mean Δp: top-1 agreement and Δp = \\|p − p_ref\\| against the PyTorch reference on the whole val "
               "split; Parity applies the tolerance of the precision that ran. RSS MB: peak resident memory of the "
               "process that loaded and ran the artifact.", ""]
+    rec = recommendation(report)
+    if rec:
+        lines += [f"**Recommended**: {rec}", ""]
     n = notes(report)
     if n:
         lines += ["## Notes", "", *[f"- {x}" for x in n], ""]
@@ -177,6 +180,9 @@ def print_summary(report: BenchReport, check: bool = False, strict: bool = False
         where = report.files.get("md") if report.files else None
         console.print(f"  ({len(dropped)} columns hidden to fit {width} characters: {', '.join(dropped)}; the full "
                       f"table is in {where or 'the report files'})", highlight=False, markup=False)
+    rec = recommendation(report)
+    if rec:
+        console.print(f"recommended: {rec}", highlight=False, markup=False)
     for n in notes(report):
         console.print("  " + n.replace("**", ""), highlight=False, markup=False)
     if report.baseline is not None:

@@ -58,6 +58,17 @@ def busy_warning(report: BenchReport) -> str | None:
     return None
 
 
+def recommendation(report: BenchReport) -> str | None:
+    """One line naming the fastest format that passes parity here (None when no row qualifies)."""
+    rec = report.recommended
+    if rec is None:
+        return None
+    vs = rec.get("speedup_vs_reference")
+    rel = "" if rec["reference"] or not vs else f", {vs:.2f}x the PyTorch reference's speed"
+    return (f"{rec['format']} ({rec['precision']}): the fastest format that passes parity on this machine, "
+            f"{rec['median_ms']:.3f} ms median at batch 1{rel} ({rec['candidates']} formats qualified)")
+
+
 def notes(report: BenchReport) -> list[str]:
     """One line per row with something to say (why it did not run, what it did not honour, parity breaches)."""
     busy = busy_warning(report)

@@ -82,6 +82,21 @@ def evaluate_gate(rows: list[Row]) -> Gate:
     return Gate(passed=not failures, failures=failures, checked=checked)
 
 
+def recommend(rows: list[Row]) -> dict[str, Any] | None:
+    """The fastest row (batch-1 median) among those that ran, were timed and give the reference's answers (parity
+    passed; the PyTorch reference itself counts), with its speed relative to the reference; None if none."""
+    fit = [r for r in rows if r.ran and r.median_ms is not None and (r.reference or r.parity_passed)]
+    if not fit:
+        return None
+    best = min(fit, key=lambda r: r.median_ms)
+    ref = next((r for r in rows if r.reference and r.ran and r.median_ms), None)
+    return {"format": best.format, "title": best.title, "reference": best.reference,
+            "precision": best.precision or best.requested,
+            "median_ms": best.median_ms, "artifact": best.artifact,
+            "speedup_vs_reference": round(ref.median_ms / best.median_ms, 2) if ref else None,
+            "candidates": len(fit)}
+
+
 @dataclass
 class BenchReport:
     """Everything one run produced: rows, settings, environment, gate, report files, exit code."""
@@ -97,9 +112,14 @@ class BenchReport:
     exit_code: int = 0
     baseline: Any = None  # the bench.baseline.Comparison with --baseline, if asked
 
+    @property
+    def recommended(self) -> dict[str, Any] | None:
+        """The fastest format that passes parity on this machine (see `recommend`)."""
+        return recommend(self.rows)
+
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "created": self.created, "wall_s": self.wall_s, "settings": self.settings,
-                "environment": self.environment, "gate": asdict(self.gate),
+                "environment": self.environment, "gate": asdict(self.gate), "recommended": self.recommended,
                 "rows": [r.to_dict() for r in self.rows],
                 "baseline": self.baseline.to_dict() if self.baseline is not None else None}
 

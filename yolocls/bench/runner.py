@@ -2,9 +2,11 @@
 it against the .pt, time it, and write a report. Driven by the format registry: a new format plugin shows up
 here with no change.
 
-Per format: an export in the export worker (forked from a torch fork server; it lives on from one format to
+Per format: an export in an export worker (forked from a torch fork server; it lives on from one format to
 the next so converters are imported once per run, and is replaced after a crash) and a run child (a fresh
 interpreter), each with the time left of the format's `timeout`, so a crash or hang costs that row only.
+Every export runs first (in parallel lanes when YOLOCLS_BENCH_EXPORT_LANES asks, see `plan_lanes`); then
+the run children, one at a time, so no export competes with the timing.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import inspect
 import shutil
 import sys
+import threading
 import time
 import warnings
 from dataclasses import asdict
@@ -74,7 +77,8 @@ class Bench:
         if self.max_slowdown < 1:
             raise ConfigError(f"max_slowdown={max_slowdown} must be >= 1 (1.25 allows 25% slower than the baseline)")
         self.threads_note: str | None = None
-        self._exports = isolation.Worker()
+        self._exports: list[isolation.Worker] = []
+        self._progress: Any = None
 
     def _job(self, work: Path, name: str, **kw: Any) -> dict[str, Any]:
         return {"work": str(work), "result": str(work / f"{name}.result.json"), "sys_path": list(sys.path), **kw}
@@ -123,7 +127,8 @@ class Bench:
             row.parity_passed, row.parity_failures = bool(par["passed"]), list(par["failures"])
             row.tolerance = par.get("tolerance")
 
-    def _format_row(self, fmt: str, work: Path, ctx: dict[str, Any]) -> Row:
+    def _prepare_row(self, fmt: str, ctx: dict[str, Any]) -> tuple[Row, dict[str, Any] | None]:
+        """The row, and the export job for it (None: nothing to export, the row says why or has its artifact)."""
         from ..exporters._registry import get_exporter
 
         spec = get_exporter(fmt)[0]
@@ -133,12 +138,11 @@ class Bench:
                 spec.check_available()  # the same error, status and install command as `yolocls export`
             except YoloclsError as e:
                 row.status, row.reason = status_of(e), str(e)
-                return row
+                return row, None
         opts, row.requested, ignored = export_options(
             spec, imgsz=ctx["imgsz"], device=self.device, half=self.half, int8=self.int8,
             dynamic=max(self.batches) > 1, data=ctx["data_root"])
         row.not_honoured = [f"{k} (exported {row.requested})" for k in ignored]
-        t0 = time.perf_counter()
         if fmt in self.artifacts:  # check an existing artifact instead of exporting (e.g. a deployed one)
             artifact = self.artifacts[fmt]
             if not artifact.exists():
@@ -147,27 +151,71 @@ class Bench:
 
             row.size_mb = round(artifact_size(artifact) / 2**20, 3)
             row.reason = "existing artifact (not exported by this run)"
-        else:
-            job = self._job(work, f"export-{fmt}", format=fmt, checkpoint=ctx["checkpoint"], sha256=ctx["sha256"],
-                            source=str(work / "artifacts" / Path(ctx["checkpoint"]).name), options=opts,
-                            threads=self.threads)
-            from .artifacts import export_job
+            row.artifact = str(artifact)
+            return row, None
+        work = Path(ctx["work"])
+        return row, self._job(work, f"export-{fmt}", format=fmt, checkpoint=ctx["checkpoint"], sha256=ctx["sha256"],
+                              source=str(work / "artifacts" / Path(ctx["checkpoint"]).name), options=opts,
+                              threads=self.threads)
 
-            res = self._forked(export_job, job, self.timeout, work, f"export-{fmt}", worker=self._exports)
+    def _export_all(self, jobs: dict[str, dict[str, Any]], work: Path) -> dict[str, dict[str, Any]]:
+        """Every export job's result. Exports run before any artifact is timed, in up to `export_lanes()`
+        workers at once (nothing is timed meanwhile); formats that share a converter backend (the first module
+        they require) share a lane, so that backend is imported and its conversion cached once."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from .artifacts import export_job
+
+        lanes = plan_lanes(jobs, export_lanes())
+        while len(self._exports) < len(lanes):
+            self._exports.append(isolation.Worker())
+        results: dict[str, dict[str, Any]] = {}
+        stop = threading.Event()
+
+        def run_lane(i: int) -> None:
+            for fmt in lanes[i]:
+                if stop.is_set():
+                    return
+                results[fmt] = self._forked(export_job, jobs[fmt], self.timeout, work, f"export-{fmt}",
+                                            worker=self._exports[i])
+                if self._progress is not None:
+                    self._progress(f"exported {fmt}")
+
+        if len(lanes) == 1:
+            run_lane(0)
+            return results
+        pool = ThreadPoolExecutor(len(lanes), thread_name_prefix="bench-export")
+        try:
+            for f in [pool.submit(run_lane, i) for i in range(len(lanes))]:
+                f.result()
+        except BaseException:  # Ctrl-C, SIGTERM: no new export starts, the running ones are killed (their lane
+            stop.set()  # threads then see the worker's pipe close and end)
+            for w in self._exports:
+                w.kill()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return results
+
+    def _finish_row(self, row: Row, res: dict[str, Any] | None, work: Path, ctx: dict[str, Any]) -> Row:
+        """Fill `row` from its export's result (if it had one), then run and time its artifact."""
+        from ..runtimes import unavailable_reason
+
+        if res is not None:
             row.seconds = res.get("wall_s")
             if res["status"] != "ok":
                 row.status, row.reason = res["status"], res.get("reason", "")
                 return row
-            artifact = Path(res["path"])
+            row.artifact = res["path"]
             row.export_s, row.size_mb = res.get("seconds"), res.get("size_mb")
-        row.artifact = str(artifact)
-        from ..runtimes import unavailable_reason
-
-        why = unavailable_reason(spec.name, self.device)
+        elif row.artifact is None:  # not available here: nothing was exported
+            return row
+        why = unavailable_reason(row.format, self.device)
         if why:
             row.status, row.reason = "unavailable", f"exported, not run: {why}"
             return row
-        self._measure(row, artifact, work, self.timeout - (time.perf_counter() - t0), ctx)
+        # each format's timeout covers its export and its run
+        self._measure(row, Path(row.artifact), work, self.timeout - ((res or {}).get("wall_s") or 0.0), ctx)
         return row
 
     def _inspect(self, work: Path) -> dict[str, Any]:
@@ -209,7 +257,8 @@ class Bench:
                     if r.artifact and Path(r.artifact).is_relative_to(work):
                         r.artifact = None
             finally:
-                self._exports.close()
+                for w in self._exports:
+                    w.close()
         rows_modules = self._modules()
         env = manifest(rows_modules)
         env["runtimes"] = {r.format: r.runtime_version for r in rows if r.runtime_version}
@@ -291,9 +340,17 @@ class Bench:
             bar.close()
             raise BenchError(f"the reference ({ckpt}) did not run, so nothing can be compared with it: {ref.reason}")
         rows = [ref]
-        for fmt in self.formats:
+        ctx = {**ctx, "work": str(work)}
+        prepared = {fmt: self._prepare_row(fmt, ctx) for fmt in self.formats}
+        jobs = {fmt: job for fmt, (_, job) in prepared.items() if job is not None}
+        self._progress = bar.set_postfix_str
+        try:
+            results = self._export_all(jobs, work)
+        finally:
+            self._progress = None
+        for fmt, (row, _) in prepared.items():  # one artifact at a time: timing has the machine to itself
             bar.set_postfix_str(fmt)
-            rows.append(self._format_row(fmt, work, ctx))
+            rows.append(self._finish_row(row, results.get(fmt), work, ctx))
             bar.update()
         bar.close()
         return rows
@@ -317,6 +374,33 @@ class Bench:
         from ..exporters._registry import get_exporter
 
         return [m for f in self.formats for m in get_exporter(f)[0].requires]
+
+
+def export_lanes() -> int:
+    """How many exports run at once: YOLOCLS_BENCH_EXPORT_LANES, default 1. Two lanes were measured slower on
+    2 cores (every format of yolov8n-cls at 32 px: 121 s with two lanes, 106 s with one; the exports' own
+    threads and memory traffic collide), so running them in parallel is an opt-in for machines with more cores."""
+    import os
+
+    env = os.environ.get("YOLOCLS_BENCH_EXPORT_LANES", "")
+    return max(1, int(env)) if env.isdigit() else 1
+
+
+def plan_lanes(jobs: dict[str, dict[str, Any]], lanes: int) -> list[list[str]]:
+    """The formats of `jobs` split into at most `lanes` lists: formats whose exporters require the same first
+    module stay together (a shared import and conversion cache), the groups spread largest first over the lane
+    with the fewest formats, each lane in the run's format order."""
+    from ..exporters._registry import get_exporter
+
+    groups: dict[str, list[str]] = {}
+    for fmt in jobs:
+        requires = get_exporter(fmt)[0].requires
+        groups.setdefault(requires[0] if requires else fmt, []).append(fmt)
+    plan: list[list[str]] = [[] for _ in range(max(1, min(lanes, len(groups))))]
+    for g in sorted(groups.values(), key=len, reverse=True):
+        min(plan, key=len).extend(g)
+    order = {f: i for i, f in enumerate(jobs)}
+    return [sorted(p, key=order.__getitem__) for p in plan if p]
 
 
 # What a default of None means, for help texts (`yolocls bench --help` shows these instead of "None").

@@ -20,8 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from .._yaml import safe_load
 from ..errors import ConfigError
 
 DEFAULTS_FILE = Path(__file__).with_name("default.yaml")
@@ -34,7 +33,7 @@ _TYPE_WORDS = {"device": "a device (cpu, 0, cuda:0, 0,1)", "int": "an integer", 
 @cache
 def load_defaults() -> dict[str, dict[str, Any]]:
     """Every argument's spec from default.yaml (read once)."""
-    return yaml.safe_load(DEFAULTS_FILE.read_text())
+    return safe_load(DEFAULTS_FILE.read_text())
 
 
 def mode_defaults(mode: str) -> dict[str, Any]:

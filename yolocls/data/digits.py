@@ -7,6 +7,7 @@ train/val split, then reused.
 
 from __future__ import annotations
 
+import functools
 import shutil
 from pathlib import Path
 
@@ -21,13 +22,33 @@ SEED = 0
 
 
 def digits_arrays() -> tuple[np.ndarray, np.ndarray]:
-    """(images uint8 N x 32 x 32 x 3, labels int N) rendered from sklearn's load_digits()."""
-    from sklearn.datasets import load_digits
+    """(images uint8 N x 32 x 32 x 3, labels int N) rendered from sklearn's digits (load_digits()' data)."""
+    data = _digits_table()
+    gray = np.round(data[:, :-1].reshape(-1, 8, 8) * (255.0 / 16.0)).clip(0, 255).astype(np.uint8)
+    gray = gray.repeat(SIZE // 8, axis=1).repeat(SIZE // 8, axis=2)
+    return np.repeat(gray[..., None], 3, axis=3), data[:, -1].astype(np.int64)
+
+
+@functools.lru_cache(maxsize=1)
+def _digits_table() -> np.ndarray:
+    """The 1797 x 65 table (64 pixels 0..16, then the label) that load_digits() reads, read from the file
+    scikit-learn ships, without importing sklearn: its import (scipy.stats, ~3 s) was most of an export's
+    verification run, which takes one digit."""
+    import gzip
+    import importlib.util
+
+    spec = importlib.util.find_spec("sklearn")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "datasets" / "data" / "digits.csv.gz"
+        if path.is_file():
+            with gzip.open(path, "rt", encoding="utf-8") as f:
+                table = np.loadtxt(f, delimiter=",")
+            table.flags.writeable = False  # cached: shared by every caller
+            return table
+    from sklearn.datasets import load_digits  # a layout this does not know: sklearn's own loader
 
     d = load_digits()
-    gray = np.round(d.images * (255.0 / 16.0)).clip(0, 255).astype(np.uint8)
-    gray = gray.repeat(SIZE // 8, axis=1).repeat(SIZE // 8, axis=2)
-    return np.repeat(gray[..., None], 3, axis=3), d.target.astype(np.int64)
+    return np.column_stack([d.data, d.target])
 
 
 def split_indices(labels: np.ndarray) -> dict[str, np.ndarray]:

@@ -1,6 +1,6 @@
 """Writing a model as ONNX: shared by the onnx exporter and every format that converts from ONNX (through
 `ExportContext.onnx_file`). torch's TorchScript-based exporter for opsets 7-20 (a clean 1:1 graph on torch
-2.13, 30x faster than dynamo), the dynamo exporter for opsets 21-23; optional onnxslim simplification,
+2.13, 30x faster than dynamo), the dynamo exporter for opsets 21-23; simplification (`_onnx_simplify`),
 metadata in metadata_props, and onnx.checker on the result. The tensor names and metadata key are the onnx
 runtime's (its layout home).
 """
@@ -17,6 +17,7 @@ from .._io import write_bytes
 from ..errors import ConfigError
 from ..runtimes.onnx import INPUT, METADATA_KEY, OUTPUT
 from ._blocks import TENSOR_PREFIX, probe_names, record, tensor_name
+from ._onnx_simplify import simplify as simplify_graph
 
 DEFAULT_OPSET = 17
 OPSETS = range(7, 24)  # 7-20: TorchScript-based exporter; 21-23: dynamo exporter
@@ -95,13 +96,11 @@ def write_onnx(model: Any, path: Path, *, imgsz: int, opset: int | None = None, 
     _torch_export(m, x, path, opset, dynamic, probes)
     proto = onnx.load(str(path))
     if simplify:
-        try:
-            import onnxslim
-        except ImportError:
-            warnings.warn("simplify=True but onnxslim is not installed; exporting unsimplified "
-                          "(pip install 'yolocls[onnx]')", stacklevel=2)
-        else:
-            proto = onnxslim.slim(proto)
+        proto, how = simplify_graph(proto)
+        if metadata is not None:
+            metadata["simplified"] = how
+            if how.startswith("onnxslim "):
+                metadata.setdefault("versions", {})["onnxslim"] = how.split()[1]
     if not block_outputs:
         drop_block_outputs(proto)
     if metadata is not None:

@@ -1,5 +1,5 @@
 """ONNX exporter: the model written by `_onnx_file.write_onnx` (TorchScript-based exporter for opsets 7-20,
-dynamo for 21-23, optional onnxslim, metadata in metadata_props, onnx.checker on the result).
+dynamo for 21-23, simplified by `_onnx_simplify` (onnxslim where it has work), metadata in metadata_props, onnx.checker on the result).
 
 Input `images` (N, 3, H, W) float32 (float16 with half=True) in [0, 1], output `output0` (N, nc)
 probabilities. `dynamic` makes the batch and both spatial axes symbolic (the head pools globally).
@@ -33,10 +33,6 @@ def export(ctx: ExportContext) -> Path:
     opset = int(o.opset or DEFAULT_OPSET)
     versions = {**ctx.metadata["versions"], "torch": str(torch.__version__), "onnx": onnx.__version__,
                 "opset": opset, "onnx_exporter": "torchscript" if opset <= LEGACY_MAX_OPSET else "dynamo"}
-    if o.simplify and _has("onnxslim"):
-        import onnxslim
-
-        versions["onnxslim"] = onnxslim.__version__
     ctx.metadata.update(precision=o.precision, dynamic=o.dynamic, versions=versions)
     ctx.metadata["preprocess"]["dtype"] = "float16" if o.half else "float32"  # what `images` takes
     if o.int8:
@@ -66,8 +62,3 @@ def _export_int8(ctx: ExportContext, opset: int) -> Path:
     record(ctx.metadata, points, block_tensors(proto, points), how="named ONNX tensors (graph outputs at export)")
     return save_checked(proto, ctx.path, ctx.metadata)
 
-
-def _has(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None

@@ -1,0 +1,118 @@
+"""Bench wall time, yolocls beside Ultralytics: `yolocls-bench --format all` and Ultralytics' `benchmark()` on one
+checkpoint and one dataset, each in a fresh process, alternating (A B A B), medians.
+
+Run: cpu-exclusive .venv/bin/python benchmarks/bench_time.py [--model PT] [--imgsz 32] [--reps 2]
+     [--ul-python /work/ulvenv/bin/python] [--before OTHER_CHECKOUT] [--out benchmarks/results/bench_time.json]
+(A script, not a test. Both tools get the same digits ImageFolder (written into a temp folder). Ultralytics runs
+with YOLO_OFFLINE=1 and never becomes a dependency of yolocls; `--before` times another yolocls checkout too.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FIXTURE = Path(__file__).resolve().parents[1] / "../shared/fixtures/ultralytics/yolov8n-cls-digits.pt"
+
+UL_CODE = """
+import json, sys
+from ultralytics.utils.benchmarks import benchmark
+df = benchmark(model=sys.argv[1], data=sys.argv[2], imgsz=int(sys.argv[3]), device="cpu")
+rows = df.to_dicts()
+print("RESULT " + json.dumps({"rows": len(rows), "ok": sum(1 for r in rows if "✅" in str(r.get("Status❔", r.get("Status", ""))))}))
+"""
+
+
+def run_once(tool: str, python: str, model: Path, data: Path, imgsz: int, tmp: Path) -> dict[str, float]:
+    folder = Path(tempfile.mkdtemp(prefix="bench-time-", dir=tmp))
+    pt = folder / model.name
+    shutil.copy(model, pt)
+    env = {**os.environ, "YOLO_OFFLINE": "1"}
+    if tool == "ultralytics":
+        env.pop("PYTHONPATH", None)
+        env["YOLO_CONFIG_DIR"] = str(folder)
+        cmd = [python, "-c", UL_CODE, str(pt), str(data), str(imgsz)]
+    else:
+        if "@" in tool:  # yolocls@CHECKOUT: another checkout; yolocls@lanes=N: this one, N export lanes
+            where = tool.split("@", 1)[1]
+            if where.startswith("lanes="):
+                env["YOLOCLS_BENCH_EXPORT_LANES"] = where[len("lanes="):]
+            else:
+                env["PYTHONPATH"] = where
+        cmd = [python, "-c", "import sys; from yolocls.cli import bench_main; sys.exit(bench_main())", "--model", str(pt), "--data", str(data), "--imgsz", str(imgsz),
+               "--format", "all", "--out", str(folder / "reports")]
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=folder, timeout=1800)
+    wall = time.perf_counter() - t0
+    if out.returncode:
+        raise SystemExit(f"{tool} failed (exit {out.returncode}):\n{out.stderr[-3000:]}")
+    if tool == "ultralytics":
+        line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT "))
+        r = json.loads(line[len("RESULT "):])
+    else:
+        report = json.loads(next((folder / "reports").glob("*.json")).read_text())
+        rows = report["rows"]
+        r = {"rows": len(rows), "ok": sum(1 for x in rows if x["status"] == "ok"), "bench_wall_s": report["wall_s"],
+             "export_s_sum": round(sum(x.get("export_s") or 0 for x in rows), 2),
+             "recommended": (report.get("recommended") or {}).get("format"),
+             "per_row": {x["format"]: {"status": x["status"], "export_s": x.get("export_s"),
+                                       "row_s": x.get("seconds"), "phases": x.get("phases")} for x in rows}}
+    shutil.rmtree(folder, ignore_errors=True)
+    return {"process_s": round(wall, 2), **r}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", type=Path, default=FIXTURE.resolve())
+    ap.add_argument("--imgsz", type=int, default=32)
+    ap.add_argument("--reps", type=int, default=2)
+    ap.add_argument("--ul-python", default="/work/ulvenv/bin/python")
+    ap.add_argument("--before", default=None, help="another yolocls checkout to time alongside (before/after), "
+                                                  "or lanes=N: this checkout with N export lanes")
+    ap.add_argument("--no-ultralytics", action="store_true", help="time only the yolocls variants")
+    ap.add_argument("--out", default=None, help="JSON to write (default: print only)")
+    a = ap.parse_args()
+    from yolocls.data.digits import write_digits
+
+    tools = {"yolocls": sys.executable}
+    if a.before:
+        tools[f"yolocls@{a.before}"] = sys.executable
+    if a.no_ultralytics:
+        a.ul_python = None
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    if a.ul_python and subprocess.run([a.ul_python, "-c", "import ultralytics"], env=env,
+                                      capture_output=True).returncode == 0:
+        tools["ultralytics"] = a.ul_python
+    runs: dict[str, list[dict]] = {t: [] for t in tools}
+    with tempfile.TemporaryDirectory(prefix="bench-time-") as tmp:
+        data = write_digits(Path(tmp) / "digits")
+        for _ in range(a.reps):  # A B A B
+            for tool, python in tools.items():
+                runs[tool].append(run_once(tool, python, a.model, data, a.imgsz, Path(tmp)))
+                print(tool, runs[tool][-1], flush=True)
+    summary = {t: {"process_s": statistics.median(r["process_s"] for r in rs), "rows": rs[-1]["rows"],
+                   "ok": rs[-1]["ok"]} for t, rs in runs.items()}
+    if "ultralytics" in summary:
+        for t in tools:
+            if t != "ultralytics":
+                summary[t]["ratio_to_ultralytics"] = round(summary[t]["process_s"]
+                                                           / summary["ultralytics"]["process_s"], 3)
+    print(json.dumps(summary, indent=2))
+    if a.out:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from results import write_result
+
+        write_result(a.out, "bench_time", {"model": a.model.name, "imgsz": a.imgsz, "reps": a.reps,
+                                           "median": summary, "runs": runs})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""ONNX export time, yolocls beside Ultralytics: `export(format="onnx", imgsz=...)` on one checkpoint, each
+export in a fresh process (what a user waits for: the import, the checkpoint load and the export call with its
+verification run), alternating the tools (A B A B), medians.
+
+Run: cpu-exclusive .venv/bin/python benchmarks/export_time.py [--model PT] [--imgsz 224] [--reps 3]
+     [--ul-python /work/ulvenv/bin/python] [--before OTHER_CHECKOUT] [--out benchmarks/results/export_time.json]
+(A script, not a test. Without `--ul-python`, or when that interpreter cannot import ultralytics, only yolocls
+is measured. Ultralytics runs with YOLO_OFFLINE=1 and never becomes a dependency of yolocls.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+FIXTURE = Path(__file__).resolve().parents[1] / "../shared/fixtures/ultralytics/yolov8n-cls-digits.pt"
+
+# Each child prints one JSON line: seconds to import the tool, load the checkpoint and run export().
+CHILD = {
+    "yolocls": "from yolocls import YOLO",
+    "ultralytics": "from ultralytics import YOLO",
+}
+BODY = """
+import json, sys, time
+t0 = time.perf_counter()
+{import_line}
+t1 = time.perf_counter()
+m = YOLO(sys.argv[1])
+t2 = time.perf_counter()
+path = m.export(format="onnx", imgsz=int(sys.argv[2]))
+t3 = time.perf_counter()
+print("RESULT " + json.dumps({{"import_s": t1 - t0, "load_s": t2 - t1, "export_s": t3 - t2, "path": str(path)}}))
+"""
+
+
+def run_once(tool: str, python: str, model: Path, imgsz: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix=f"export-time-{tool.split('@')[0]}-") as tmp:
+        pt = Path(tmp) / model.name  # both tools write the artifact beside the checkpoint
+        shutil.copy(model, pt)
+        env = {**os.environ, "YOLO_OFFLINE": "1"}
+        if tool == "ultralytics":
+            env.pop("PYTHONPATH", None)
+            env["YOLO_CONFIG_DIR"] = tmp
+        elif tool.startswith("yolocls@"):  # another checkout of yolocls (a before/after comparison)
+            env["PYTHONPATH"] = tool.split("@", 1)[1]
+        code = BODY.format(import_line=CHILD[tool.split("@")[0]])
+        import time
+
+        t0 = time.perf_counter()
+        out = subprocess.run([python, "-c", code, str(pt), str(imgsz)], capture_output=True, text=True, env=env,
+                             cwd=tmp, timeout=600)
+        wall = time.perf_counter() - t0
+        line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT ")), None)
+        if out.returncode or line is None:
+            raise SystemExit(f"{tool} export failed (exit {out.returncode}):\n{out.stderr[-3000:]}")
+        r = json.loads(line[len("RESULT "):])
+        r["process_s"] = wall
+        r["size_bytes"] = Path(r.pop("path")).stat().st_size
+        return r
+
+
+def can_import(python: str, module: str) -> bool:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run([python, "-c", f"import {module}"], capture_output=True, env=env).returncode == 0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", type=Path, default=FIXTURE.resolve())
+    ap.add_argument("--imgsz", type=int, default=224)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--ul-python", default="/work/ulvenv/bin/python")
+    ap.add_argument("--before", default=None, help="another yolocls checkout to time alongside (before/after)")
+    ap.add_argument("--out", default=None, help="JSON to write (default: print only)")
+    a = ap.parse_args()
+    tools = {"yolocls": sys.executable}
+    if a.before:
+        tools[f"yolocls@{a.before}"] = sys.executable
+    if a.ul_python and can_import(a.ul_python, "ultralytics"):
+        tools["ultralytics"] = a.ul_python
+    runs: dict[str, list[dict[str, float]]] = {t: [] for t in tools}
+    for _ in range(a.reps):  # A B A B
+        for tool, python in tools.items():
+            runs[tool].append(run_once(tool, python, a.model, a.imgsz))
+            print(tool, {k: round(v, 3) for k, v in runs[tool][-1].items()}, flush=True)
+    keys = ("import_s", "load_s", "export_s", "process_s")
+    summary = {t: {k: round(statistics.median(r[k] for r in rs), 3) for k in keys} for t, rs in runs.items()}
+    if "ultralytics" in summary:
+        summary["ratio"] = {k: round(summary["yolocls"][k] / summary["ultralytics"][k], 3) for k in keys}
+    print(json.dumps(summary, indent=2))
+    if a.out:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from results import write_result
+
+        write_result(a.out, "export_time", {"model": a.model.name, "imgsz": a.imgsz, "reps": a.reps,
+                                            "median": summary, "runs": runs},
+                     modules=["torch", "onnx", "onnxruntime", "onnxslim"])
+
+
+if __name__ == "__main__":
+    main()
