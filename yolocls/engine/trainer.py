@@ -642,11 +642,13 @@ def train(yolo: Any, **kwargs: Any) -> ClassifyMetrics | None:
         best = save_dir / "weights" / "best.pt"
     else:
         trainer = Trainer(yolo, kwargs)
+        threads = torch.get_num_threads()
         try:
             trainer.setup()
             best = trainer.run()
         finally:
             trainer.fire("teardown")
+            torch.set_num_threads(threads)  # the count chosen for training's load is not the caller's
         save_dir = trainer.save_dir
         yolo.train_timing = dict(trainer.timing)
         ddp.barrier()
