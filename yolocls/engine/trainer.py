@@ -318,8 +318,8 @@ class Trainer:
 
     def _threads(self, workers: int) -> int:
         """PyTorch's threads on the CPU: `threads=` when given (a resumed run: its recorded count); else one per
-        core that neither the loader workers nor other processes (measured now, see yolocls._cpu) keep busy. A thread on a busy core stalls every
-        barrier: on 2 cores with one busy, 2 threads trained 3.7x slower than 1."""
+        core that neither the loader workers nor other processes (measured now, see yolocls._cpu) keep busy.
+        A thread on a busy core stalls every barrier: on 2 cores with one busy, 2 threads trained 3.7x slower."""
         if self.args.get("threads"):
             return int(self.args["threads"])
         own = max(1, cpu_count() // self.world - workers)

@@ -15,11 +15,10 @@ from typing import Any
 from .. import metadata as md_io
 from .._io import write_bytes
 from ..errors import ConfigError
-from ..runtimes.onnx import INPUT, METADATA_KEY, OUTPUT
+from ..runtimes.onnx import DEFAULT_OPSET, INPUT, METADATA_KEY, OUTPUT
 from ._blocks import TENSOR_PREFIX, probe_names, record, tensor_name
 from ._onnx_simplify import simplify as simplify_graph
 
-DEFAULT_OPSET = 17
 OPSETS = range(7, 24)  # 7-20: TorchScript-based exporter; 21-23: dynamo exporter
 LEGACY_MAX_OPSET = 20
 

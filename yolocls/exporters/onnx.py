@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..runtimes.onnx import OUTPUT
+from ..runtimes.onnx import DEFAULT_OPSET, OUTPUT
 from ._blocks import check_keep_float, keep_float_entries, record, tensor_name
 from ._context import ExportContext
-from ._onnx_file import DEFAULT_OPSET, LEGACY_MAX_OPSET, block_tensors, save_checked, write_onnx
+from ._onnx_file import LEGACY_MAX_OPSET, block_tensors, save_checked, write_onnx
 from ._registry import ExporterSpec, register_exporter
 
 SPEC = ExporterSpec(

@@ -22,11 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from .onnx import INPUT, OUTPUT
+from .onnx import DEFAULT_OPSET, INPUT, OUTPUT
 
 log = logging.getLogger("yolocls.predict")
 TOLERANCE = 1e-5  # max |probability difference| to eager PyTorch on the check input
-OPSET = 17
 
 
 @dataclass
@@ -71,7 +70,7 @@ def _export(model: Any, imgsz: int) -> bytes:
     buf = io.BytesIO()
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript-based exporter's deprecation notice
-        torch.onnx.export(model, x, buf, dynamo=False, opset_version=OPSET, input_names=[INPUT],
+        torch.onnx.export(model, x, buf, dynamo=False, opset_version=DEFAULT_OPSET, input_names=[INPUT],
                           output_names=[OUTPUT], dynamic_axes={INPUT: {0: "batch"}, OUTPUT: {0: "batch"}},
                           do_constant_folding=True)
     return buf.getvalue()

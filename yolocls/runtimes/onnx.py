@@ -14,6 +14,7 @@ from ._registry import register_runtime
 # The artifact's layout (written by yolocls.exporters._onnx_file): tensor names, and the metadata_props key that
 # holds the whole metadata as JSON (Ultralytics-style `names`/`imgsz` keys sit beside it for other tools).
 INPUT, OUTPUT = "images", "output0"
+DEFAULT_OPSET = 17  # what an ONNX export targets unless opset= says otherwise (the file, and .pt predict's session)
 METADATA_KEY = "yolocls"
 GRAPH_OPTIMIZATION = {"disable": "ORT_DISABLE_ALL", "basic": "ORT_ENABLE_BASIC",
                       "extended": "ORT_ENABLE_EXTENDED", "all": "ORT_ENABLE_ALL"}
