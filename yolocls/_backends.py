@@ -1,16 +1,33 @@
-"""Importing backends that do not get along in one process.
+"""Importing backends that do not get along in one process, or that import more than they need.
 
 `import tensorflow` followed by `import paddle` segfaults (paddle's libpaddle loads after TF's libs); the
-other order works. So whatever imports TensorFlow (directly or through onnx2tf, tensorflowjs, coremltools)
-calls `import_tensorflow()`, which imports paddle first when it is installed.
+other order works. So whatever imports TensorFlow (directly or through onnx2tf, tensorflowjs) calls
+`import_tensorflow()`, which imports paddle first when it is installed.
+
+coremltools probes every optional package it has a frontend or helper for at import (`coremltools._deps`):
+TensorFlow, scikit-learn, xgboost, ExecuTorch, torchao; with them installed that is ~15 s of a ~17 s import,
+and TensorFlow then sits in the process (see above). yolocls converts traced TorchScript and reads packages
+only, so `import_coremltools()` imports it with those packages hidden (`hidden_packages`): coremltools then
+lacks the TensorFlow/scikit-learn/xgboost frontends and the ExecuTorch/torchao program support, which we
+never call, and it imports neither TensorFlow nor paddle.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib.abc
 import importlib.util
+import logging
 import os
+import sys
+import threading
 import warnings
+from collections.abc import Iterator
 from types import ModuleType
+
+# What coremltools' optional probes import that a TorchScript -> ML program conversion never uses.
+COREMLTOOLS_UNUSED = ("tensorflow", "sklearn", "xgboost", "executorch", "torchao", "transformers", "torchvision",
+                      "torchaudio", "libsvm")
 
 
 def paddle_first() -> None:
@@ -29,3 +46,48 @@ def import_tensorflow() -> ModuleType:
     import tensorflow as tf
 
     return tf
+
+
+class _Hidden(importlib.abc.MetaPathFinder):
+    """Makes `import <one of packages>` fail as if not installed, for imports made by one thread."""
+
+    def __init__(self, packages: tuple[str, ...]) -> None:
+        self.packages, self.thread = frozenset(packages), threading.get_ident()
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name.partition(".")[0] in self.packages and threading.get_ident() == self.thread:
+            raise ModuleNotFoundError(f"No module named {name!r} (hidden by yolocls while importing a backend)",
+                                      name=name)
+        return None  # everything else: the next finder's answer
+
+
+@contextlib.contextmanager
+def hidden_packages(packages: tuple[str, ...]) -> Iterator[None]:
+    """Inside the block, this thread cannot import `packages` that are not imported yet (ModuleNotFoundError,
+    as if not installed); those already in sys.modules stay usable. After it, every import works again: a
+    failed import leaves nothing behind (no sys.modules entry, no cached miss)."""
+    finder = _Hidden(packages)
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
+
+
+def import_coremltools(unused: tuple[str, ...] = COREMLTOOLS_UNUSED) -> ModuleType:
+    """coremltools without its optional probes (`unused` hidden: ~2 s instead of ~17 s here), quiet. Should a
+    coremltools release need one of them after all, it is imported the ordinary way (paddle first)."""
+    logging.getLogger("coremltools").setLevel(logging.ERROR)  # one INFO line per removed constant otherwise
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Torch version ... has not been tested with coremltools" and kin
+        try:
+            with hidden_packages(unused):
+                import coremltools as ct
+        except ModuleNotFoundError as e:
+            if (e.name or "").partition(".")[0] not in unused:
+                raise
+            for name in [m for m in sys.modules if m == "coremltools" or m.startswith("coremltools.")]:
+                del sys.modules[name]  # the half-imported package, so that the import starts over
+            paddle_first()
+            import coremltools as ct
+    return ct

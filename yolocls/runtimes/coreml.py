@@ -7,7 +7,7 @@ import sys
 import numpy as np
 
 from .. import metadata as md_io
-from ..errors import MetadataError, PlatformNotSupportedError
+from ..errors import MetadataError, MissingDependencyError, PlatformNotSupportedError
 from ._base import Runtime
 from ._registry import register_runtime
 
@@ -34,10 +34,12 @@ class CoreMLRuntime(Runtime):
         return None if sys.platform == "darwin" else f"Core ML prediction runs only on macOS (this is {sys.platform})"
 
     def load(self) -> None:
-        from .._backends import paddle_first
+        from .._backends import import_coremltools
 
-        paddle_first()  # coremltools imports TensorFlow, which must come after paddle
-        self.ct = ct = self.require("coremltools")
+        try:
+            self.ct = ct = import_coremltools()  # without its TensorFlow/sklearn/ExecuTorch probes
+        except ImportError:
+            raise MissingDependencyError(self.name, "coremltools", self.extra) from None
         self.on_macos = self.unavailable_reason(self.device) is None
         units = getattr(ct.ComputeUnit, str(self.options.get("compute_units", "all")).upper())
         # Off macOS there is no Core ML framework to compile the model with: read the spec only.
