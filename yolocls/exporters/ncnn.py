@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import warnings
 from pathlib import Path
 
 from .. import metadata as md_io
@@ -38,8 +39,12 @@ def export(ctx: ExportContext) -> Path:
 
     work = ctx.workdir / "pnnx"
     work.mkdir()
-    # ncnn takes one CHW image per call, so the graph is traced at batch 1 whatever `batch` says.
-    torch.jit.trace(ctx.model, ctx.example_input(1), strict=False).save(str(work / "model.pt"))
+    # ncnn takes one CHW image per call, so the graph is traced at batch 1 whatever `batch` says. BatchNorm
+    # folded first (pnnx would fold it too); no check_trace (a second trace, +2.5 s of torch.testing imports).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit is deprecated in favour of torch.export
+        traced = torch.jit.trace(ctx.fused_model(), ctx.example_input(1), strict=False, check_trace=False)
+    traced.save(str(work / "model.pt"))
     cmd = pnnx_command(pnnx.EXEC_PATH, "model.pt", ctx.imgsz, ctx.opts.half)
     try:
         run = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=PNNX_TIMEOUT_S)

@@ -9,6 +9,7 @@ ONNX input is not used: x2paddle's onnx2paddle is broken with current onnx (ONNX
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import logging
 import shutil
@@ -29,6 +30,8 @@ GENERATED_MODULE = "x2paddle_code"  # x2paddle writes and imports this module fr
 
 def convert(model, x, save_dir: Path) -> tuple[Path, Path]:
     """Run x2paddle (trace) with feedback off; return the inference program and weights it wrote."""
+    import torch
+
     paddle = import_paddle()
     from x2paddle.convert import pytorch2paddle
 
@@ -40,7 +43,12 @@ def convert(model, x, save_dir: Path) -> tuple[Path, Path]:
     try:
         with contextlib.redirect_stdout(log), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="No ccache found")
-            pytorch2paddle(module=model, save_dir=str(save_dir), jit_type="trace", input_examples=[x],
+            warnings.filterwarnings("ignore", message="The input to trace is already a ScriptModule")
+            warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit is deprecated in favour of torch.export
+            # Traced here, without check_trace (x2paddle's own trace checks it: a second trace compared through
+            # torch.testing, +2.5 s of imports); x2paddle takes a traced module as it is.
+            traced = torch.jit.trace(model, x, strict=False, check_trace=False)
+            pytorch2paddle(module=traced, save_dir=str(save_dir), jit_type="trace", input_examples=[x],
                            disable_feedback=True)
     except SystemExit as e:  # x2paddle calls exit(0) when the static export fails
         raise ExportError(f"x2paddle stopped (exit {e.code}) while saving the Paddle program: "
@@ -64,7 +72,10 @@ def export(ctx: ExportContext) -> Path:
     from ..models.attention import reshape_with_input_sizes  # x2paddle has no unflatten/reshape_as
 
     paddle = import_paddle()
-    prog, params = convert(reshape_with_input_sizes(ctx.model), ctx.example_input(), ctx.workdir / "x2paddle")
+    # BatchNorm folded first (x2paddle would fold it too, later: 0.3 s more); a copy, as the
+    # switch to input-sized reshapes changes the modules in place
+    model = reshape_with_input_sizes(copy.deepcopy(ctx.fused_model()))
+    prog, params = convert(model, ctx.example_input(), ctx.workdir / "x2paddle")
     shutil.copyfile(prog, ctx.path / MODEL_FILE)
     shutil.copyfile(params, ctx.path / PARAMS_FILE)
     ctx.metadata.update(precision="fp32", versions={**ctx.metadata["versions"], "paddle": paddle.__version__,
