@@ -37,7 +37,9 @@ def export(ctx: ExportContext) -> Path:
     ctx.metadata["preprocess"]["dtype"] = "float16" if o.half else "float32"  # what `images` takes
     if o.int8:
         return _export_int8(ctx, opset)
-    return write_onnx(ctx.model, ctx.path, imgsz=ctx.imgsz, opset=opset, dynamic=o.dynamic,
+    # The fused model gives the same graph as the unfused one (torch's exporter folds BatchNorm in eval mode),
+    # with the weights named after their modules, and exports in 2/3 of the time.
+    return write_onnx(ctx.fused_model(), ctx.path, imgsz=ctx.imgsz, opset=opset, dynamic=o.dynamic,
                       simplify=o.simplify, batch=o.batch, half=o.half, metadata=ctx.metadata)
 
 
