@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import metadata as md_io
-from .._backends import import_tensorflow
 from .._io import write_bytes
 from ..runtimes.pb import METADATA_NODE
 from . import _onnx2tf
@@ -25,7 +24,7 @@ SPEC = ExporterSpec(
 
 @register_exporter(SPEC)
 def export(ctx: ExportContext) -> Path:
-    tf = import_tensorflow()
+    tf = _onnx2tf.import_tf()
     frozen = _onnx2tf.frozen_function(_onnx2tf.keras_model(ctx), ctx.imgsz)
     _onnx2tf.mark_nhwc(ctx)
     ctx.metadata["graph"] = {"input": frozen.inputs[0].name, "output": frozen.outputs[0].name}

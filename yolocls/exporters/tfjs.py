@@ -16,7 +16,6 @@ import types
 from pathlib import Path
 
 from .. import metadata as md_io
-from .._backends import import_tensorflow
 from .._tf import SIGNATURE
 from . import _onnx2tf
 from ._context import ExportContext
@@ -35,7 +34,7 @@ STUBBED = ("tensorflow_decision_forests", "tensorflow_hub")
 
 def import_converter() -> types.ModuleType:
     """tensorflowjs' SavedModel converter, imported with stand-ins for the two modules it only imports."""
-    import_tensorflow()
+    _onnx2tf.import_tf()
     for name in STUBBED:
         if name not in sys.modules:
             sys.modules[name] = types.ModuleType(name)

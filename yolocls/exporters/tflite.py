@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from .. import metadata as md_io
-from .._backends import import_tensorflow
 from .._io import write_with
 from ..runtimes.tflite import METADATA_FILE
 from . import _onnx2tf
@@ -38,7 +37,7 @@ def convert(ctx: ExportContext, *, int8: bool, half: bool = False, int8_io: bool
 
     `blocks`: convert with the block outputs as extra outputs, then drop them again (`_tflite_outputs`) and
     record each one's tensor index in the block map; without it, the metadata says the map is absent."""
-    tf = import_tensorflow()
+    tf = _onnx2tf.import_tf()
     km = _onnx2tf.keras_model(ctx, softmax=not int8, blocks=blocks)
     frozen = _onnx2tf.frozen_function(km, ctx.imgsz, ctx.opts.batch)
     conv = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
