@@ -1,11 +1,14 @@
-"""ONNX export time, yolocls beside Ultralytics: `export(format="onnx", imgsz=...)` on one checkpoint, each
+"""Export time per format, yolocls beside Ultralytics: `export(format=FMT, imgsz=...)` on one checkpoint, each
 export in a fresh process (what a user waits for: the import, the checkpoint load and the export call with its
 verification run), alternating the tools (A B A B), medians.
 
-Run: cpu-exclusive .venv/bin/python benchmarks/export_time.py [--model PT] [--imgsz 224] [--reps 3]
-     [--ul-python /work/ulvenv/bin/python] [--before OTHER_CHECKOUT] [--out benchmarks/results/export_time.json]
+Run: cpu-exclusive .venv/bin/python benchmarks/export_time.py [--format onnx[,coreml,...]] [--model PT]
+     [--imgsz 224] [--reps 3] [--ul-python /work/ulvenv/bin/python] [--before OTHER_CHECKOUT]
+     [--out benchmarks/results/export_time.json]
 (A script, not a test. Without `--ul-python`, or when that interpreter cannot import ultralytics, only yolocls
-is measured. Ultralytics runs with YOLO_OFFLINE=1 and never becomes a dependency of yolocls.)
+is measured; Ultralytics is timed only for the formats it exports (ULTRALYTICS_FORMATS). Ultralytics runs with
+YOLO_OFFLINE=1 and never becomes a dependency of yolocls. `--before` times another yolocls checkout alongside,
+for a before/after comparison in the same run.)
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ CHILD = {
     "yolocls": "from yolocls import YOLO",
     "ultralytics": "from ultralytics import YOLO",
 }
+# Ultralytics' names for the formats both tools export (litert is yolocls' second name for tflite).
+ULTRALYTICS_FORMATS = ("torchscript", "onnx", "openvino", "coreml", "saved_model", "pb", "tflite", "paddle", "ncnn",
+                       "mnn", "executorch", "tfjs", "edgetpu", "engine")
 BODY = """
 import json, sys, time
 t0 = time.perf_counter()
@@ -34,13 +40,17 @@ t0 = time.perf_counter()
 t1 = time.perf_counter()
 m = YOLO(sys.argv[1])
 t2 = time.perf_counter()
-path = m.export(format="onnx", imgsz=int(sys.argv[2]))
+path = m.export(format=sys.argv[3], imgsz=int(sys.argv[2]))
 t3 = time.perf_counter()
 print("RESULT " + json.dumps({{"import_s": t1 - t0, "load_s": t2 - t1, "export_s": t3 - t2, "path": str(path)}}))
 """
 
 
-def run_once(tool: str, python: str, model: Path, imgsz: int) -> dict[str, float]:
+def artifact_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else path.stat().st_size
+
+
+def run_once(tool: str, python: str, model: Path, imgsz: int, fmt: str = "onnx") -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix=f"export-time-{tool.split('@')[0]}-") as tmp:
         pt = Path(tmp) / model.name  # both tools write the artifact beside the checkpoint
         shutil.copy(model, pt)
@@ -54,15 +64,15 @@ def run_once(tool: str, python: str, model: Path, imgsz: int) -> dict[str, float
         import time
 
         t0 = time.perf_counter()
-        out = subprocess.run([python, "-c", code, str(pt), str(imgsz)], capture_output=True, text=True, env=env,
+        out = subprocess.run([python, "-c", code, str(pt), str(imgsz), fmt], capture_output=True, text=True, env=env,
                              cwd=tmp, timeout=600)
         wall = time.perf_counter() - t0
         line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT ")), None)
         if out.returncode or line is None:
-            raise SystemExit(f"{tool} export failed (exit {out.returncode}):\n{out.stderr[-3000:]}")
+            raise SystemExit(f"{tool} {fmt} export failed (exit {out.returncode}):\n{out.stderr[-3000:]}")
         r = json.loads(line[len("RESULT "):])
         r["process_s"] = wall
-        r["size_bytes"] = Path(r.pop("path")).stat().st_size
+        r["size_bytes"] = artifact_bytes(Path(r.pop("path")))
         return r
 
 
@@ -73,6 +83,7 @@ def can_import(python: str, module: str) -> bool:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--format", default="onnx", help="format(s) to time, comma-separated")
     ap.add_argument("--model", type=Path, default=FIXTURE.resolve())
     ap.add_argument("--imgsz", type=int, default=224)
     ap.add_argument("--reps", type=int, default=3)
@@ -85,23 +96,28 @@ def main() -> None:
         tools[f"yolocls@{a.before}"] = sys.executable
     if a.ul_python and can_import(a.ul_python, "ultralytics"):
         tools["ultralytics"] = a.ul_python
-    runs: dict[str, list[dict[str, float]]] = {t: [] for t in tools}
-    for _ in range(a.reps):  # A B A B
-        for tool, python in tools.items():
-            runs[tool].append(run_once(tool, python, a.model, a.imgsz))
-            print(tool, {k: round(v, 3) for k, v in runs[tool][-1].items()}, flush=True)
     keys = ("import_s", "load_s", "export_s", "process_s")
-    summary = {t: {k: round(statistics.median(r[k] for r in rs), 3) for k in keys} for t, rs in runs.items()}
-    if "ultralytics" in summary:
-        summary["ratio"] = {k: round(summary["yolocls"][k] / summary["ultralytics"][k], 3) for k in keys}
-    print(json.dumps(summary, indent=2))
+    results = {}
+    for fmt in [f.strip() for f in a.format.split(",") if f.strip()]:
+        these = {t: p for t, p in tools.items() if t != "ultralytics" or fmt in ULTRALYTICS_FORMATS}
+        runs: dict[str, list[dict[str, float]]] = {t: [] for t in these}
+        for _ in range(a.reps):  # A B A B
+            for tool, python in these.items():
+                runs[tool].append(run_once(tool, python, a.model, a.imgsz, fmt))
+                print(fmt, tool, {k: round(v, 3) for k, v in runs[tool][-1].items()}, flush=True)
+        summary = {t: {k: round(statistics.median(r[k] for r in rs), 3) for k in keys} for t, rs in runs.items()}
+        for other in [t for t in summary if t != "yolocls"]:
+            summary[f"ratio_to_{other.split('@')[0] if other == 'ultralytics' else 'before'}"] = {
+                k: round(summary["yolocls"][k] / summary[other][k], 3) for k in keys}
+        print(fmt, json.dumps(summary, indent=2), flush=True)
+        results[fmt] = {"median": summary, "runs": runs}
     if a.out:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from results import write_result
 
         write_result(a.out, "export_time", {"model": a.model.name, "imgsz": a.imgsz, "reps": a.reps,
-                                            "median": summary, "runs": runs},
-                     modules=["torch", "onnx", "onnxruntime", "onnxslim"])
+                                            "formats": results},
+                     modules=["torch", "onnx", "onnxruntime", "onnxslim", "coremltools", "executorch", "openvino"])
 
 
 if __name__ == "__main__":
