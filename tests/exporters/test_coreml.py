@@ -15,6 +15,8 @@ from yolocls.errors import PlatformNotSupportedError
 from yolocls.models import load_checkpoint, model_from_checkpoint
 from yolocls.runtimes import load_runtime
 
+from .conftest import run_python
+
 pytestmark = [pytest.mark.coreml, pytest.mark.slow]
 
 
@@ -90,3 +92,39 @@ def test_prediction_on_macos_matches_pytorch(coreml_exports, digits_val, digits_
     from yolocls.bench.parity import assert_parity
 
     assert_parity(load_runtime(coreml_exports["fp32"].path).predict(x), digits_ref, labels, fmt="coreml")
+
+
+@pytest.mark.tensorflow
+def test_export_imports_no_unused_backend_and_tensorflow_formats_still_export_after_it(digits_ckpt, tmp_path):
+    """coremltools comes without its optional probes (TensorFlow, sklearn, ExecuTorch...), and a TensorFlow
+    format exported next in the same process (paddle, then TensorFlow, after coremltools) still works."""
+    code = f"""
+        import shutil, sys
+        import numpy as np
+        from yolocls import YOLO
+        from yolocls._backends import COREMLTOOLS_UNUSED
+        from yolocls.runtimes import load_runtime
+        model = YOLO(shutil.copy({str(digits_ckpt)!r}, {str(tmp_path / "best.pt")!r}))
+        model.export(format="coreml")
+        print("IMPORTED", sorted(m for m in (*COREMLTOOLS_UNUSED, "paddle") if m in sys.modules))
+        saved = model.export(format="saved_model")
+        print("PREDICTED", load_runtime(saved).predict(np.zeros((1, 3, 32, 32), np.float32)).shape)
+    """
+    r = run_python(code, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "IMPORTED []" in r.stdout, r.stdout
+    assert "PREDICTED (1, 10)" in r.stdout, r.stdout
+
+
+def test_coremltools_needing_a_hidden_package_is_imported_the_ordinary_way():
+    """Should coremltools need one of the packages import_coremltools hides (here: tqdm, which it does need),
+    the half-done import is undone and coremltools imported as usual."""
+    code = """
+        import sys
+        from yolocls._backends import import_coremltools
+        ct = import_coremltools(unused=("tqdm",))
+        print("OK", callable(ct.convert), "tqdm" in sys.modules, sys.modules["coremltools"] is ct)
+    """
+    r = run_python(code, blocked=("tensorflow", "sklearn", "executorch", "torchao"), timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "OK True True True" in r.stdout, r.stdout
