@@ -23,7 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-FIXTURE = Path(__file__).resolve().parents[1] / "../shared/fixtures/ultralytics/yolov8n-cls-digits.pt"
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "../shared/fixtures/ultralytics/yolov8n-cls-digits.pt"
 
 # Each child prints one JSON line: seconds to import the tool, load the checkpoint and run export().
 CHILD = {
@@ -60,6 +61,8 @@ def run_once(tool: str, python: str, model: Path, imgsz: int, fmt: str = "onnx")
             env["YOLO_CONFIG_DIR"] = tmp
         elif tool.startswith("yolocls@"):  # another checkout of yolocls (a before/after comparison)
             env["PYTHONPATH"] = tool.split("@", 1)[1]
+        else:  # this checkout's yolocls, not the one the venv's editable install points at
+            env["PYTHONPATH"] = str(ROOT)
         code = BODY.format(import_line=CHILD[tool.split("@")[0]])
         import time
 

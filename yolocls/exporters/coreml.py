@@ -39,9 +39,9 @@ def export(ctx: ExportContext) -> Path:
     # BatchNorm folded first (fewer ops to convert; Core ML's passes would fold it anyway); no check_trace: a
     # second trace compared through torch.testing (+2.5 s of imports), where the export's verification and
     # the parity tests compare the package itself.
-    traced = torch.jit.trace(ctx.fused_model(), x, strict=False, check_trace=False)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore")  # torch.jit's deprecation notice; coremltools' chatter
+        traced = torch.jit.trace(ctx.fused_model(), x, strict=False, check_trace=False)
         ml = ct.convert(traced, inputs=[ct.TensorType(name=INPUT, shape=tuple(x.shape))],
                         outputs=[ct.TensorType(name=OUTPUT)], convert_to="mlprogram",
                         minimum_deployment_target=getattr(ct.target, MIN_TARGET),
