@@ -29,6 +29,13 @@ def test_artifact_folder_holds_the_program_and_metadata_only(et_exports):
         assert sorted(p.name for p in folder.parent.iterdir()) == ["best.pt", name]
         rt = load_runtime(folder)
         assert rt.precision == precision and rt.metadata["format"] == "executorch" and rt.imgsz == 32
+        assert rt.metadata["delegate"]["backend"] == "XNNPACK" and rt.metadata["delegate"]["partitions"] >= 1
+
+
+def test_fp32_runs_whole_in_one_xnnpack_partition(et_exports):
+    """The C2f splits are lowered as slices, which XNNPACK takes: nothing is left to the portable kernels."""
+    assert load_runtime(et_exports["fp32"]).metadata["delegate"] == {"backend": "XNNPACK", "partitions": 1,
+                                                                      "outside": []}
 
 
 def test_the_pte_itself_loads_and_batches_are_looped(et_exports, digits_val, digits_ref):
