@@ -72,7 +72,8 @@ def run_once(tool: str, python: str, model: Path, imgsz: int, fmt: str = "onnx")
         wall = time.perf_counter() - t0
         line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT ")), None)
         if out.returncode or line is None:
-            raise SystemExit(f"{tool} {fmt} export failed (exit {out.returncode}):\n{out.stderr[-3000:]}")
+            raise RuntimeError(f"{tool} {fmt} export failed (exit {out.returncode}): "
+                               f"{(out.stderr.strip().splitlines() or ['?'])[-1][:300]}")
         r = json.loads(line[len("RESULT "):])
         r["process_s"] = wall
         r["size_bytes"] = artifact_bytes(Path(r.pop("path")))
@@ -104,16 +105,25 @@ def main() -> None:
     for fmt in [f.strip() for f in a.format.split(",") if f.strip()]:
         these = {t: p for t, p in tools.items() if t != "ultralytics" or fmt in ULTRALYTICS_FORMATS}
         runs: dict[str, list[dict[str, float]]] = {t: [] for t in these}
+        failed: dict[str, str] = {}
         for _ in range(a.reps):  # A B A B
             for tool, python in these.items():
-                runs[tool].append(run_once(tool, python, a.model, a.imgsz, fmt))
+                if tool in failed:
+                    continue
+                try:
+                    runs[tool].append(run_once(tool, python, a.model, a.imgsz, fmt))
+                except RuntimeError as e:  # one tool failing a format does not stop the others
+                    failed[tool] = str(e)
+                    print(fmt, tool, "FAILED:", e, flush=True)
+                    continue
                 print(fmt, tool, {k: round(v, 3) for k, v in runs[tool][-1].items()}, flush=True)
-        summary = {t: {k: round(statistics.median(r[k] for r in rs), 3) for k in keys} for t, rs in runs.items()}
-        for other in [t for t in summary if t != "yolocls"]:
+        summary = {t: {k: round(statistics.median(r[k] for r in rs), 3) for k in keys}
+                   for t, rs in runs.items() if t not in failed}
+        for other in [t for t in summary if t != "yolocls" and "yolocls" in summary]:
             summary[f"ratio_to_{other.split('@')[0] if other == 'ultralytics' else 'before'}"] = {
                 k: round(summary["yolocls"][k] / summary[other][k], 3) for k in keys}
         print(fmt, json.dumps(summary, indent=2), flush=True)
-        results[fmt] = {"median": summary, "runs": runs}
+        results[fmt] = {"median": summary, "runs": runs, **({"failed": failed} if failed else {})}
     if a.out:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from results import write_result
