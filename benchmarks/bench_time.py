@@ -41,10 +41,13 @@ def run_once(tool: str, python: str, model: Path, data: Path, imgsz: int, tmp: P
         env["YOLO_CONFIG_DIR"] = str(folder)
         cmd = [python, "-c", UL_CODE, str(pt), str(data), str(imgsz)]
     else:
-        if "@" in tool:  # yolocls@CHECKOUT: another checkout; yolocls@lanes=N: this one, N export lanes
-            where = tool.split("@", 1)[1]
+        if "@" in tool:  # yolocls@CHECKOUT: another checkout; yolocls@lanes=N: this one, N export lanes;
+            where = tool.split("@", 1)[1]  # yolocls@VAR=VALUE: this one with an environment variable set
             if where.startswith("lanes="):
                 env["YOLOCLS_BENCH_EXPORT_LANES"] = where[len("lanes="):]
+            elif "=" in where:
+                key, value = where.split("=", 1)
+                env[key] = value
             else:
                 env["PYTHONPATH"] = where
         cmd = [python, "-c", "import sys; from yolocls.cli import bench_main; sys.exit(bench_main())", "--model", str(pt), "--data", str(data), "--imgsz", str(imgsz),
@@ -75,16 +78,17 @@ def main() -> None:
     ap.add_argument("--imgsz", type=int, default=32)
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--ul-python", default="/work/ulvenv/bin/python")
-    ap.add_argument("--before", default=None, help="another yolocls checkout to time alongside (before/after), "
-                                                  "or lanes=N: this checkout with N export lanes")
+    ap.add_argument("--before", action="append", default=[], help="another yolocls checkout to time alongside (before/after), "
+                                                  "lanes=N: this checkout with N export lanes, or VAR=VALUE: this "
+                                                  "checkout with an environment variable set")
     ap.add_argument("--no-ultralytics", action="store_true", help="time only the yolocls variants")
     ap.add_argument("--out", default=None, help="JSON to write (default: print only)")
     a = ap.parse_args()
     from yolocls.data.digits import write_digits
 
     tools = {"yolocls": sys.executable}
-    if a.before:
-        tools[f"yolocls@{a.before}"] = sys.executable
+    for variant in a.before:  # repeatable: every variant runs in each repetition
+        tools[f"yolocls@{variant}"] = sys.executable
     if a.no_ultralytics:
         a.ul_python = None
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

@@ -39,7 +39,8 @@ class Row:
     peak_rss_mb: float | None = None  # of the child that loaded and ran the artifact
     runtime_version: str | None = None
     dynamic: bool | None = None
-    load_s: float | None = None
+    load_s: float | None = None  # loading the artifact (its backend already imported when import_s is set)
+    import_s: float | None = None  # the backend's import, once per run in the row's zygote (bench/zygote.py)
     phases: dict[str, float] = field(default_factory=dict)  # run child: seconds per step
     seconds: float | None = None  # wall time of this row (export + run children)
 

@@ -28,6 +28,7 @@ from .options import TOLERANCE_KEYS, build_tolerances, export_options, parse_bat
 from .rows import BenchReport, Row, evaluate_gate
 from .valdata import prepare_val
 from .workdir import work_folder
+from .zygote import ZygotePool
 
 CHILD = "yolocls.bench.child"
 
@@ -78,6 +79,7 @@ class Bench:
             raise ConfigError(f"max_slowdown={max_slowdown} must be >= 1 (1.25 allows 25% slower than the baseline)")
         self.threads_note: str | None = None
         self._exports: list[isolation.Worker] = []
+        self._zygotes: ZygotePool | None = None
         self._progress: Any = None
 
     def _job(self, work: Path, name: str, **kw: Any) -> dict[str, Any]:
@@ -104,13 +106,22 @@ class Bench:
                         warmup=self.warmup, reference=reference, labels_valid=ctx["labels_valid"],
                         files=ctx["files"], tolerances={p: asdict(t) for p, t in self.tolerances.items()})
         log = work / f"{name}.log"
+        zygote = None if reference or self._zygotes is None else self._zygotes.zygote(row.format)
+        oc = None
         if reference:  # the checkpoint needs torch: fork it from the server that has torch imported already
             from .child import reference_job
 
             oc = isolation.forked(reference_job, job, timeout, log)
-        else:  # a fresh interpreter: the runtime's own start-up, imports, threads and memory
+        elif zygote is not None:  # forked from its backend's zygote: the backend is imported once per run
+            oc = zygote.run(job, timeout, log)
+        if oc is None:  # a fresh interpreter: the runtime's own start-up, imports, threads and memory
+            zygote = None
             oc = isolation.fresh(CHILD, job, timeout, log, env=isolation.child_env(self.threads))
         res = oc.result or {"status": "failed", "reason": oc.failure("runtime", timeout, log)}
+        if zygote is not None and oc.result:
+            row.import_s = zygote.import_s
+            if res.get("peak_rss_mb") is not None and zygote.peak_rss_mb is not None:
+                res["peak_rss_mb"] = max(res["peak_rss_mb"], zygote.peak_rss_mb)
         row.status = res["status"]
         if res.get("reason"):
             row.reason = res["reason"]
@@ -268,7 +279,8 @@ class Bench:
                     "demo": self.model is None, "data": str(data), "val_images": val["images"], "imgsz": imgsz,
                     "device": self.device, "formats": self.formats, "half": self.half, "int8": self.int8,
                     "batch": self.batches, "runs": self.runs or "adaptive", "warmup": self.warmup,
-                    "threads": self.threads, "threads_note": self.threads_note, "timeout": self.timeout,
+                    "threads": self.threads, "threads_note": self.threads_note, "schedule": schedule(rows),
+                    "timeout": self.timeout,
                     "check": self.check, "tolerances": {p: asdict(t) for p, t in self.tolerances.items()},
                     "command": self.command, "artifacts": str(kept) if kept else None,
                     "baseline": self.baseline["_path"] if self.baseline else None, "max_slowdown": self.max_slowdown}
@@ -344,16 +356,37 @@ class Bench:
         prepared = {fmt: self._prepare_row(fmt, ctx) for fmt in self.formats}
         jobs = {fmt: job for fmt, (_, job) in prepared.items() if job is not None}
         self._progress = bar.set_postfix_str
+        self._zygotes = self._start_zygotes(prepared, work)  # their imports run beside the exports
         try:
-            results = self._export_all(jobs, work)
+            try:
+                results = self._export_all(jobs, work)
+            finally:
+                self._progress = None
+            if self._zygotes is not None:
+                self._zygotes.wait_all()  # nothing imports any more while artifacts are timed
+            for fmt, (row, _) in prepared.items():  # one artifact at a time: timing has the machine to itself
+                bar.set_postfix_str(fmt)
+                rows.append(self._finish_row(row, results.get(fmt), work, ctx))
+                if self._zygotes is not None:
+                    self._zygotes.done_with(fmt)
+                bar.update()
         finally:
-            self._progress = None
-        for fmt, (row, _) in prepared.items():  # one artifact at a time: timing has the machine to itself
-            bar.set_postfix_str(fmt)
-            rows.append(self._finish_row(row, results.get(fmt), work, ctx))
-            bar.update()
+            if self._zygotes is not None:
+                self._zygotes.close()
+                self._zygotes = None
         bar.close()
         return rows
+
+    def _start_zygotes(self, prepared: dict[str, tuple[Row, dict[str, Any] | None]], work: Path) -> ZygotePool | None:
+        """The run zygotes (bench/zygote.py) of the formats that will run here; None when zygotes are off."""
+        from ..runtimes import unavailable_reason
+        from .zygote import enabled
+
+        if not enabled():
+            return None
+        runs = [fmt for fmt, (row, job) in prepared.items()
+                if (job is not None or row.artifact) and not unavailable_reason(fmt, self.device)]
+        return ZygotePool(runs, work, self.threads) if runs else None
 
     def _keep(self, rows: list[Row], work: Path, dest: Path) -> Path:
         """Move every artifact of the run (and a reference checkpoint built from a YAML) out of the temp folder
@@ -374,6 +407,14 @@ class Bench:
         from ..exporters._registry import get_exporter
 
         return [m for f in self.formats for m in get_exporter(f)[0].requires]
+
+
+def schedule(rows: list[Row]) -> str:
+    """How the run shared the machine, for the report's notes."""
+    if any(r.import_s is not None for r in rows):
+        return ("every export ran first; each artifact then ran alone, in a process of its own forked from a "
+                "zygote that had imported its runtime's backend beside the exports (import s, apart from load s)")
+    return "every export ran first; each artifact then ran alone, in a fresh interpreter (load s includes imports)"
 
 
 def export_lanes() -> int:

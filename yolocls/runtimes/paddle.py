@@ -52,6 +52,12 @@ class PaddleRuntime(Runtime):
     suffixes = ("_paddle_model",)
     extra = "paddle"
     folder = True
+    backend_modules = ("paddle", "paddle.inference")
+
+    @classmethod
+    def import_backend(cls) -> None:
+        import_paddle()  # refuses after TensorFlow, as load() does
+        from paddle import inference  # noqa: F401
 
     def load(self) -> None:
         paddle = import_paddle()
