@@ -81,6 +81,8 @@ class Bench:
         self._exports: list[isolation.Worker] = []
         self._zygotes: ZygotePool | None = None
         self._progress: Any = None
+        self._timeline: dict[str, float] = {}  # seconds per stage of the run, for the report
+        self._clock = 0.0
 
     def _job(self, work: Path, name: str, **kw: Any) -> dict[str, Any]:
         return {"work": str(work), "result": str(work / f"{name}.result.json"), "sys_path": list(sys.path), **kw}
@@ -176,10 +178,14 @@ class Bench:
         from concurrent.futures import ThreadPoolExecutor
 
         from .artifacts import export_job
+        from .environment import usable_cores
 
-        lanes = plan_lanes(jobs, export_lanes())
+        cores = usable_cores()
+        lanes = plan_lanes(jobs, 1 if self.threads_note else export_lanes(cores))  # a busy machine: one
         while len(self._exports) < len(lanes):
             self._exports.append(isolation.Worker())
+        if len(lanes) > 1 and not self.threads:  # lanes with every core each oversubscribe them (measured slower)
+            jobs = {fmt: {**job, "threads": max(1, cores // len(lanes))} for fmt, job in jobs.items()}
         results: dict[str, dict[str, Any]] = {}
         stop = threading.Event()
 
@@ -229,6 +235,12 @@ class Bench:
         self._measure(row, Path(row.artifact), work, self.timeout - ((res or {}).get("wall_s") or 0.0), ctx)
         return row
 
+    def _mark(self, stage: str) -> None:
+        """Close `stage` of the timeline (seconds since the previous mark)."""
+        now = time.perf_counter()
+        self._timeline[stage] = round(self._timeline.get(stage, 0.0) + now - self._clock, 2)
+        self._clock = now
+
     def _inspect(self, work: Path) -> dict[str, Any]:
         from .artifacts import inspect_job
 
@@ -251,7 +263,7 @@ class Bench:
         from .environment import load_average, manifest
         from .report import report_name, unique_name
 
-        t_start = time.perf_counter()
+        t_start = self._clock = time.perf_counter()
         created = datetime.now().astimezone()
         load_start = load_average()
         self._threads_on_busy_machine(load_start)
@@ -294,7 +306,9 @@ class Bench:
             regressed = not report.baseline.passed
         failed = [r.format for r in rows if r.status == "failed"]
         report.exit_code = 1 if (self.check and (not gate.passed or regressed)) or (self.strict and failed) else 0
+        self._mark("gate and summary")
         report.wall_s = round(time.perf_counter() - t_start, 2)
+        report.timeline = self._timeline
         if self.out:
             from .report import write_reports
 
@@ -309,6 +323,7 @@ class Bench:
         """Everything that uses the scratch folder: the reference, the val split, every format's row."""
         (work / "artifacts").mkdir()
         info = self._inspect(work)
+        self._mark("reading the model")
         imgsz = int(self.imgsz or info["imgsz"])
         if imgsz % 32:
             new = -(-imgsz // 32) * 32
@@ -316,6 +331,7 @@ class Bench:
             imgsz = new
         data = self.data or info["data"] or "digits"
         val = prepare_val(str(data), imgsz, len(info["names"]), work)
+        self._mark("val split")
         ctx = {"imgsz": imgsz, "checkpoint": info["checkpoint"], "sha256": info["sha256"],
                "data_root": val["root"], "labels_valid": val["labels_valid"], "files": val["files"]}
         rows = self._all_rows(work, ctx, info)
@@ -347,6 +363,7 @@ class Bench:
                    file=sys.stderr, dynamic_ncols=True)
         bar.set_postfix_str(ref.format)
         self._measure(ref, ckpt, work, self.timeout, ctx, reference=True)
+        self._mark("reference")
         bar.update()
         if not ref.ran:
             bar.close()
@@ -362,8 +379,10 @@ class Bench:
                 results = self._export_all(jobs, work)
             finally:
                 self._progress = None
+                self._mark("exports")
             if self._zygotes is not None:
                 self._zygotes.wait_all()  # nothing imports any more while artifacts are timed
+                self._mark("waiting for runtime imports")
             for fmt, (row, _) in prepared.items():  # one artifact at a time: timing has the machine to itself
                 bar.set_postfix_str(fmt)
                 rows.append(self._finish_row(row, results.get(fmt), work, ctx))
@@ -374,6 +393,7 @@ class Bench:
             if self._zygotes is not None:
                 self._zygotes.close()
                 self._zygotes = None
+            self._mark("runs")
         bar.close()
         return rows
 
@@ -417,14 +437,17 @@ def schedule(rows: list[Row]) -> str:
     return "every export ran first; each artifact then ran alone, in a fresh interpreter (load s includes imports)"
 
 
-def export_lanes() -> int:
-    """How many exports run at once: YOLOCLS_BENCH_EXPORT_LANES, default 1. Two lanes were measured slower on
-    2 cores (every format of yolov8n-cls at 32 px: 121 s with two lanes, 106 s with one; the exports' own
-    threads and memory traffic collide), so running them in parallel is an opt-in for machines with more cores."""
+def export_lanes(cores: int) -> int:
+    """How many exports run at once: YOLOCLS_BENCH_EXPORT_LANES, else 2 where there are 2 cores or more.
+    On this project's 2-core machine, every format of yolov8n-cls at 32 px: one lane 92 s, two lanes 72 s;
+    two lanes with one torch thread per export worker 81 and 61 s against 91 and 69 s with two each (A B A B;
+    the machine's noise is that large), so two lanes get cores // 2 torch threads each."""
     import os
 
     env = os.environ.get("YOLOCLS_BENCH_EXPORT_LANES", "")
-    return max(1, int(env)) if env.isdigit() else 1
+    if env.isdigit():
+        return max(1, int(env))
+    return 2 if cores >= 2 else 1
 
 
 def plan_lanes(jobs: dict[str, dict[str, Any]], lanes: int) -> list[list[str]]:
