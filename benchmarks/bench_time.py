@@ -2,9 +2,10 @@
 checkpoint and one dataset, each in a fresh process, alternating (A B A B), medians.
 
 Run: cpu-exclusive .venv/bin/python benchmarks/bench_time.py [--model PT] [--imgsz 32] [--reps 2]
-     [--ul-python /work/ulvenv/bin/python] [--before OTHER_CHECKOUT] [--out benchmarks/results/bench_time.json]
+     [--ul-python /work/ulvenv/bin/python] [--before VARIANT ...] [--demo] [--out benchmarks/results/bench_time.json]
 (A script, not a test. Both tools get the same digits ImageFolder (written into a temp folder). Ultralytics runs
-with YOLO_OFFLINE=1 and never becomes a dependency of yolocls; `--before` times another yolocls checkout too.)
+with YOLO_OFFLINE=1 and never becomes a dependency of yolocls; `--before` (repeatable) times another checkout or
+this one with an environment variable set; `--demo` times the demo command, `yolocls-bench --device cpu --check`.)
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ print("RESULT " + json.dumps({"rows": len(rows), "ok": sum(1 for r in rows if "â
 """
 
 
+DEMO = False  # --demo: yolocls runs `yolocls-bench --device cpu --check` (the demo) instead
+
+
 def run_once(tool: str, python: str, model: Path, data: Path, imgsz: int, tmp: Path) -> dict[str, float]:
     folder = Path(tempfile.mkdtemp(prefix="bench-time-", dir=tmp))
     pt = folder / model.name
@@ -41,14 +45,21 @@ def run_once(tool: str, python: str, model: Path, data: Path, imgsz: int, tmp: P
         env["YOLO_CONFIG_DIR"] = str(folder)
         cmd = [python, "-c", UL_CODE, str(pt), str(data), str(imgsz)]
     else:
-        if "@" in tool:  # yolocls@CHECKOUT: another checkout; yolocls@lanes=N: this one, N export lanes
-            where = tool.split("@", 1)[1]
+        if "@" in tool:  # yolocls@CHECKOUT: another checkout; yolocls@lanes=N: this one, N export lanes;
+            where = tool.split("@", 1)[1]  # yolocls@VAR=VALUE: this one with an environment variable set
             if where.startswith("lanes="):
                 env["YOLOCLS_BENCH_EXPORT_LANES"] = where[len("lanes="):]
+            elif "=" in where:
+                key, value = where.split("=", 1)
+                env[key] = value
             else:
                 env["PYTHONPATH"] = where
-        cmd = [python, "-c", "import sys; from yolocls.cli import bench_main; sys.exit(bench_main())", "--model", str(pt), "--data", str(data), "--imgsz", str(imgsz),
-               "--format", "all", "--out", str(folder / "reports")]
+        cmd = [python, "-c", "import sys; from yolocls.cli import bench_main; sys.exit(bench_main())"]
+        if DEMO:  # issue 20's command: the built-in demo model and data, every format, the parity gate
+            cmd += ["--device", "cpu", "--check", "--out", str(folder / "reports")]
+        else:
+            cmd += ["--model", str(pt), "--data", str(data), "--imgsz", str(imgsz), "--format", "all",
+                    "--out", str(folder / "reports")]
     t0 = time.perf_counter()
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=folder, timeout=1800)
     wall = time.perf_counter() - t0
@@ -75,16 +86,21 @@ def main() -> None:
     ap.add_argument("--imgsz", type=int, default=32)
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--ul-python", default="/work/ulvenv/bin/python")
-    ap.add_argument("--before", default=None, help="another yolocls checkout to time alongside (before/after), "
-                                                  "or lanes=N: this checkout with N export lanes")
+    ap.add_argument("--before", action="append", default=[], help="another yolocls checkout to time alongside (before/after), "
+                                                  "lanes=N: this checkout with N export lanes, or VAR=VALUE: this "
+                                                  "checkout with an environment variable set")
     ap.add_argument("--no-ultralytics", action="store_true", help="time only the yolocls variants")
+    ap.add_argument("--demo", action="store_true", help="yolocls runs the demo, `yolocls-bench --device cpu --check` "
+                                                       "(Ultralytics still benchmarks the model given)")
     ap.add_argument("--out", default=None, help="JSON to write (default: print only)")
     a = ap.parse_args()
+    global DEMO
+    DEMO = a.demo
     from yolocls.data.digits import write_digits
 
     tools = {"yolocls": sys.executable}
-    if a.before:
-        tools[f"yolocls@{a.before}"] = sys.executable
+    for variant in a.before:  # repeatable: every variant runs in each repetition
+        tools[f"yolocls@{variant}"] = sys.executable
     if a.no_ultralytics:
         a.ul_python = None
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
@@ -110,7 +126,7 @@ def main() -> None:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from results import write_result
 
-        write_result(a.out, "bench_time", {"model": a.model.name, "imgsz": a.imgsz, "reps": a.reps,
+        write_result(a.out, "bench_time", {"model": a.model.name, "imgsz": a.imgsz, "reps": a.reps, "demo": a.demo,
                                            "median": summary, "runs": runs})
 
 

@@ -24,6 +24,11 @@ def load_tensorflow(fmt: str) -> ModuleType:
         raise MissingDependencyError(fmt, "tensorflow", "tensorflow") from None
 
 
+def import_backend(cls: type) -> None:
+    """`Runtime.import_backend` of the TensorFlow runtimes: TensorFlow as their `load()` imports it."""
+    load_tensorflow(cls.name)
+
+
 def nhwc_preprocess(preprocess: dict[str, Any]) -> dict[str, Any]:
     """The metadata's preprocessing record for a graph that takes NHWC input."""
     return {**preprocess, "layout": NHWC}

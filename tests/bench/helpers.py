@@ -40,7 +40,19 @@ def hang(job: dict[str, Any]) -> dict[str, Any]:
     return {"status": "ok"}
 
 
-if __name__ == "__main__":  # `python -m tests.bench.helpers JOB.json`: sleeps job['sleep'] s, then answers
-    job = json.loads(Path(sys.argv[1]).read_text())
+def main(argv: list[str]) -> None:
+    """A row child's stand-in (a fresh child or one forked from a zygote): crashes if job['crash'], sleeps
+    job['sleep'] s, then answers with its process facts."""
+    job = json.loads(Path(argv[0]).read_text())
+    print("child started", flush=True)
+    if job.get("crash"):
+        os.kill(os.getpid(), signal.SIGSEGV)
     time.sleep(job.get("sleep", 0))
-    Path(job["result"]).write_text(json.dumps({"status": "ok", "slept": job.get("sleep", 0)}))
+    Path(job["result"]).write_text(json.dumps({
+        "status": "ok", "slept": job.get("sleep", 0), "pid": os.getpid(), "pgid": os.getpgid(0),
+        "torch": "torch" in sys.modules, "onnxruntime": "onnxruntime" in sys.modules,
+        "omp": os.environ.get("OMP_NUM_THREADS")}))
+
+
+if __name__ == "__main__":  # `python -m tests.bench.helpers JOB.json`
+    main(sys.argv[1:])

@@ -38,7 +38,8 @@ def test_hanging_fresh_child_is_killed_at_the_time_limit(tmp_path):
 def test_fresh_child_result_is_read_back(tmp_path):
     oc = isolation.fresh("tests.bench.helpers", {"sleep": 0, "result": str(tmp_path / "r.json")}, 120,
                          tmp_path / "log", env=isolation.child_env(2))
-    assert oc.exitcode == 0 and oc.result == {"status": "ok", "slept": 0}
+    assert oc.exitcode == 0 and oc.result["status"] == "ok" and oc.result["slept"] == 0
+    assert oc.result["omp"] == "2" and not oc.result["torch"]  # the thread environment; nothing torch
 
 
 def test_worker_keeps_state_between_jobs_and_replaces_itself_after_a_crash_or_hang(tmp_path):

@@ -126,6 +126,8 @@ def test_export_lanes_keep_formats_of_one_backend_together_and_spread_the_rest(m
     assert abs(len(plan[0]) - len(plan[1])) <= max(list(first.values()).count(b) for b in first.values())
     assert plan_lanes(jobs, 1) == [list(jobs)] and plan_lanes({}, 2) == []
     monkeypatch.delenv("YOLOCLS_BENCH_EXPORT_LANES", raising=False)
-    assert export_lanes() == 1  # two lanes were slower on 2 cores: an opt-in
-    monkeypatch.setenv("YOLOCLS_BENCH_EXPORT_LANES", "2")
-    assert export_lanes() == 2
+    assert export_lanes(1) == 1 and export_lanes(2) == 2 and export_lanes(16) == 2
+    monkeypatch.setenv("YOLOCLS_BENCH_EXPORT_LANES", "1")
+    assert export_lanes(2) == 1
+    monkeypatch.setenv("YOLOCLS_BENCH_EXPORT_LANES", "3")
+    assert export_lanes(2) == 3

@@ -49,6 +49,20 @@ def inspect_job(job: dict[str, Any]) -> dict[str, Any]:
         return {"status": "failed", "reason": one_line(e)}
 
 
+_loaded: dict[tuple[str, int, int], dict[str, Any]] = {}
+
+
+def _checkpoint(path: str, load: Any) -> dict[str, Any]:
+    """The checkpoint at `path`, read once per export worker (an Ultralytics checkpoint is converted on every
+    read: ~0.5 s, once per format otherwise); read again when the file changed."""
+    st = Path(path).stat()
+    key = (str(Path(path).resolve()), st.st_mtime_ns, st.st_size)
+    if key not in _loaded:
+        _loaded.clear()
+        _loaded[key] = load(path)
+    return _loaded[key]
+
+
 def export_job(job: dict[str, Any]) -> dict[str, Any]:
     """Export the checkpoint to job['format'] with job['options']; status and one-line reason on failure."""
     _extend_path(job)
@@ -61,8 +75,8 @@ def export_job(job: dict[str, Any]) -> dict[str, Any]:
         from ..engine.exporter import export_model
         from ..models import load_checkpoint, model_from_checkpoint
 
-        ckpt = load_checkpoint(job["checkpoint"])
-        model = model_from_checkpoint(ckpt)
+        ckpt = _checkpoint(job["checkpoint"], load_checkpoint)
+        model = model_from_checkpoint(ckpt)  # a new model each time: an exporter may change its model
         # verify=False: the bench's own run of the artifact (val + parity) is the stricter check.
         res = export_model(model, job["format"], source=job["source"], source_sha256=job.get("sha256"),
                            provenance=ckpt.get("provenance"), verify=False, **job["options"])

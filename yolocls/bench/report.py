@@ -206,7 +206,9 @@ def print_summary(report: BenchReport, check: bool = False, strict: bool = False
         console.print(report.gate.summary(), style="green" if report.gate.passed else "bold red", highlight=False)
     if report.files:
         console.print(f"reports: {', '.join(str(p) for p in report.files.values())}", highlight=False)
-    console.print(f"done in {report.wall_s:.1f} s (export, val, parity and timing; reports written after)",
+    stages = ", ".join(f"{k} {v:.1f}" for k, v in report.timeline.items())
+    console.print(f"done in {report.wall_s:.1f} s ({stages or 'export, val, parity and timing'}; reports written "
+                  f"after)",
                   highlight=False)
 
 

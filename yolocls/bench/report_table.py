@@ -75,6 +75,8 @@ def notes(report: BenchReport) -> list[str]:
     out = [f"**Warning**: {busy}"] if busy else []
     if report.settings.get("threads_note"):
         out.append(f"**Threads**: {report.settings['threads_note']}")
+    if report.settings.get("schedule"):
+        out.append(f"**Schedule**: {report.settings['schedule']}")
     if report.settings.get("artifacts"):
         out.append(f"**Artifacts**: kept in {report.settings['artifacts']}")
     elif "artifacts" in report.settings:

@@ -39,7 +39,8 @@ class Row:
     peak_rss_mb: float | None = None  # of the child that loaded and ran the artifact
     runtime_version: str | None = None
     dynamic: bool | None = None
-    load_s: float | None = None
+    load_s: float | None = None  # loading the artifact (its backend already imported when import_s is set)
+    import_s: float | None = None  # the backend's import, once per run in the row's zygote (bench/zygote.py)
     phases: dict[str, float] = field(default_factory=dict)  # run child: seconds per step
     seconds: float | None = None  # wall time of this row (export + run children)
 
@@ -108,6 +109,7 @@ class BenchReport:
     name: str
     created: str
     wall_s: float = 0.0
+    timeline: dict[str, float] = field(default_factory=dict)  # seconds per stage (exports, runs...)
     files: dict[str, Path] = field(default_factory=dict)
     exit_code: int = 0
     baseline: Any = None  # the bench.baseline.Comparison with --baseline, if asked
@@ -118,7 +120,8 @@ class BenchReport:
         return recommend(self.rows)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "created": self.created, "wall_s": self.wall_s, "settings": self.settings,
+        return {"name": self.name, "created": self.created, "wall_s": self.wall_s, "timeline": self.timeline,
+                "settings": self.settings,
                 "environment": self.environment, "gate": asdict(self.gate), "recommended": self.recommended,
                 "rows": [r.to_dict() for r in self.rows],
                 "baseline": self.baseline.to_dict() if self.baseline is not None else None}

@@ -28,6 +28,7 @@ from .options import TOLERANCE_KEYS, build_tolerances, export_options, parse_bat
 from .rows import BenchReport, Row, evaluate_gate
 from .valdata import prepare_val
 from .workdir import work_folder
+from .zygote import ZygotePool
 
 CHILD = "yolocls.bench.child"
 
@@ -78,7 +79,10 @@ class Bench:
             raise ConfigError(f"max_slowdown={max_slowdown} must be >= 1 (1.25 allows 25% slower than the baseline)")
         self.threads_note: str | None = None
         self._exports: list[isolation.Worker] = []
+        self._zygotes: ZygotePool | None = None
         self._progress: Any = None
+        self._timeline: dict[str, float] = {}  # seconds per stage of the run, for the report
+        self._clock = 0.0
 
     def _job(self, work: Path, name: str, **kw: Any) -> dict[str, Any]:
         return {"work": str(work), "result": str(work / f"{name}.result.json"), "sys_path": list(sys.path), **kw}
@@ -104,13 +108,22 @@ class Bench:
                         warmup=self.warmup, reference=reference, labels_valid=ctx["labels_valid"],
                         files=ctx["files"], tolerances={p: asdict(t) for p, t in self.tolerances.items()})
         log = work / f"{name}.log"
+        zygote = None if reference or self._zygotes is None else self._zygotes.zygote(row.format)
+        oc = None
         if reference:  # the checkpoint needs torch: fork it from the server that has torch imported already
             from .child import reference_job
 
             oc = isolation.forked(reference_job, job, timeout, log)
-        else:  # a fresh interpreter: the runtime's own start-up, imports, threads and memory
+        elif zygote is not None:  # forked from its backend's zygote: the backend is imported once per run
+            oc = zygote.run(job, timeout, log)
+        if oc is None:  # a fresh interpreter: the runtime's own start-up, imports, threads and memory
+            zygote = None
             oc = isolation.fresh(CHILD, job, timeout, log, env=isolation.child_env(self.threads))
         res = oc.result or {"status": "failed", "reason": oc.failure("runtime", timeout, log)}
+        if zygote is not None and oc.result:
+            row.import_s = zygote.import_s
+            if res.get("peak_rss_mb") is not None and zygote.peak_rss_mb is not None:
+                res["peak_rss_mb"] = max(res["peak_rss_mb"], zygote.peak_rss_mb)
         row.status = res["status"]
         if res.get("reason"):
             row.reason = res["reason"]
@@ -165,10 +178,14 @@ class Bench:
         from concurrent.futures import ThreadPoolExecutor
 
         from .artifacts import export_job
+        from .environment import usable_cores
 
-        lanes = plan_lanes(jobs, export_lanes())
+        cores = usable_cores()
+        lanes = plan_lanes(jobs, 1 if self.threads_note else export_lanes(cores))  # a busy machine: one
         while len(self._exports) < len(lanes):
             self._exports.append(isolation.Worker())
+        if len(lanes) > 1 and not self.threads:  # lanes with every core each oversubscribe them (measured slower)
+            jobs = {fmt: {**job, "threads": max(1, cores // len(lanes))} for fmt, job in jobs.items()}
         results: dict[str, dict[str, Any]] = {}
         stop = threading.Event()
 
@@ -218,6 +235,12 @@ class Bench:
         self._measure(row, Path(row.artifact), work, self.timeout - ((res or {}).get("wall_s") or 0.0), ctx)
         return row
 
+    def _mark(self, stage: str) -> None:
+        """Close `stage` of the timeline (seconds since the previous mark)."""
+        now = time.perf_counter()
+        self._timeline[stage] = round(self._timeline.get(stage, 0.0) + now - self._clock, 2)
+        self._clock = now
+
     def _inspect(self, work: Path) -> dict[str, Any]:
         from .artifacts import inspect_job
 
@@ -240,7 +263,7 @@ class Bench:
         from .environment import load_average, manifest
         from .report import report_name, unique_name
 
-        t_start = time.perf_counter()
+        t_start = self._clock = time.perf_counter()
         created = datetime.now().astimezone()
         load_start = load_average()
         self._threads_on_busy_machine(load_start)
@@ -268,7 +291,8 @@ class Bench:
                     "demo": self.model is None, "data": str(data), "val_images": val["images"], "imgsz": imgsz,
                     "device": self.device, "formats": self.formats, "half": self.half, "int8": self.int8,
                     "batch": self.batches, "runs": self.runs or "adaptive", "warmup": self.warmup,
-                    "threads": self.threads, "threads_note": self.threads_note, "timeout": self.timeout,
+                    "threads": self.threads, "threads_note": self.threads_note, "schedule": schedule(rows),
+                    "timeout": self.timeout,
                     "check": self.check, "tolerances": {p: asdict(t) for p, t in self.tolerances.items()},
                     "command": self.command, "artifacts": str(kept) if kept else None,
                     "baseline": self.baseline["_path"] if self.baseline else None, "max_slowdown": self.max_slowdown}
@@ -282,7 +306,9 @@ class Bench:
             regressed = not report.baseline.passed
         failed = [r.format for r in rows if r.status == "failed"]
         report.exit_code = 1 if (self.check and (not gate.passed or regressed)) or (self.strict and failed) else 0
+        self._mark("gate and summary")
         report.wall_s = round(time.perf_counter() - t_start, 2)
+        report.timeline = self._timeline
         if self.out:
             from .report import write_reports
 
@@ -297,6 +323,7 @@ class Bench:
         """Everything that uses the scratch folder: the reference, the val split, every format's row."""
         (work / "artifacts").mkdir()
         info = self._inspect(work)
+        self._mark("reading the model")
         imgsz = int(self.imgsz or info["imgsz"])
         if imgsz % 32:
             new = -(-imgsz // 32) * 32
@@ -304,6 +331,7 @@ class Bench:
             imgsz = new
         data = self.data or info["data"] or "digits"
         val = prepare_val(str(data), imgsz, len(info["names"]), work)
+        self._mark("val split")
         ctx = {"imgsz": imgsz, "checkpoint": info["checkpoint"], "sha256": info["sha256"],
                "data_root": val["root"], "labels_valid": val["labels_valid"], "files": val["files"]}
         rows = self._all_rows(work, ctx, info)
@@ -335,6 +363,7 @@ class Bench:
                    file=sys.stderr, dynamic_ncols=True)
         bar.set_postfix_str(ref.format)
         self._measure(ref, ckpt, work, self.timeout, ctx, reference=True)
+        self._mark("reference")
         bar.update()
         if not ref.ran:
             bar.close()
@@ -344,16 +373,40 @@ class Bench:
         prepared = {fmt: self._prepare_row(fmt, ctx) for fmt in self.formats}
         jobs = {fmt: job for fmt, (_, job) in prepared.items() if job is not None}
         self._progress = bar.set_postfix_str
+        self._zygotes = self._start_zygotes(prepared, work)  # their imports run beside the exports
         try:
-            results = self._export_all(jobs, work)
+            try:
+                results = self._export_all(jobs, work)
+            finally:
+                self._progress = None
+                self._mark("exports")
+            if self._zygotes is not None:
+                self._zygotes.wait_all()  # nothing imports any more while artifacts are timed
+                self._mark("waiting for runtime imports")
+            for fmt, (row, _) in prepared.items():  # one artifact at a time: timing has the machine to itself
+                bar.set_postfix_str(fmt)
+                rows.append(self._finish_row(row, results.get(fmt), work, ctx))
+                if self._zygotes is not None:
+                    self._zygotes.done_with(fmt)
+                bar.update()
         finally:
-            self._progress = None
-        for fmt, (row, _) in prepared.items():  # one artifact at a time: timing has the machine to itself
-            bar.set_postfix_str(fmt)
-            rows.append(self._finish_row(row, results.get(fmt), work, ctx))
-            bar.update()
+            if self._zygotes is not None:
+                self._zygotes.close()
+                self._zygotes = None
+            self._mark("runs")
         bar.close()
         return rows
+
+    def _start_zygotes(self, prepared: dict[str, tuple[Row, dict[str, Any] | None]], work: Path) -> ZygotePool | None:
+        """The run zygotes (bench/zygote.py) of the formats that will run here; None when zygotes are off."""
+        from ..runtimes import unavailable_reason
+        from .zygote import enabled
+
+        if not enabled():
+            return None
+        runs = [fmt for fmt, (row, job) in prepared.items()
+                if (job is not None or row.artifact) and not unavailable_reason(fmt, self.device)]
+        return ZygotePool(runs, work, self.threads) if runs else None
 
     def _keep(self, rows: list[Row], work: Path, dest: Path) -> Path:
         """Move every artifact of the run (and a reference checkpoint built from a YAML) out of the temp folder
@@ -376,14 +429,25 @@ class Bench:
         return [m for f in self.formats for m in get_exporter(f)[0].requires]
 
 
-def export_lanes() -> int:
-    """How many exports run at once: YOLOCLS_BENCH_EXPORT_LANES, default 1. Two lanes were measured slower on
-    2 cores (every format of yolov8n-cls at 32 px: 121 s with two lanes, 106 s with one; the exports' own
-    threads and memory traffic collide), so running them in parallel is an opt-in for machines with more cores."""
+def schedule(rows: list[Row]) -> str:
+    """How the run shared the machine, for the report's notes."""
+    if any(r.import_s is not None for r in rows):
+        return ("every export ran first; each artifact then ran alone, in a process of its own forked from a "
+                "zygote that had imported its runtime's backend beside the exports (import s, apart from load s)")
+    return "every export ran first; each artifact then ran alone, in a fresh interpreter (load s includes imports)"
+
+
+def export_lanes(cores: int) -> int:
+    """How many exports run at once: YOLOCLS_BENCH_EXPORT_LANES, else 2 where there are 2 cores or more.
+    On this project's 2-core machine, every format of yolov8n-cls at 32 px: one lane 92 s, two lanes 72 s;
+    two lanes with one torch thread per export worker 81 and 61 s against 91 and 69 s with two each (A B A B;
+    the machine's noise is that large), so two lanes get cores // 2 torch threads each."""
     import os
 
     env = os.environ.get("YOLOCLS_BENCH_EXPORT_LANES", "")
-    return max(1, int(env)) if env.isdigit() else 1
+    if env.isdigit():
+        return max(1, int(env))
+    return 2 if cores >= 2 else 1
 
 
 def plan_lanes(jobs: dict[str, dict[str, Any]], lanes: int) -> list[list[str]]:

@@ -46,6 +46,16 @@ class Runtime:
     folder: ClassVar[bool] = False
     runs_on: ClassVar[str] = "any"  # a label for help texts ("cuda", "macos", "edgetpu"); unavailable_reason decides
     content: ClassVar[str | None] = None
+    # The modules `load()` imports, whatever the artifact: the bench imports them once per run for every
+    # artifact of the backend (bench/zygote.py). Empty: nothing worth importing ahead.
+    backend_modules: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def import_backend(cls) -> None:
+        """Import `backend_modules` as `load()` would (an ImportError propagates; `load()` turns it into the usual
+        MissingDependencyError)."""
+        for module in cls.backend_modules:
+            importlib.import_module(module)
 
     @classmethod
     def unavailable_reason(cls, device: str = "cpu") -> str | None:

@@ -50,6 +50,7 @@ class ExecuTorchRuntime(Runtime):
     """Options: `threads` (XNNPACK's thread pool size; default: ExecuTorch's, one per core)."""
 
     name = "executorch"
+    backend_modules = ("torch", "executorch.extension.pybindings._C")  # torch first: _C links libtorch
     suffixes = (SUFFIX, ".pte")
     extra = "executorch"
 

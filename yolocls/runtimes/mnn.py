@@ -39,6 +39,7 @@ class MNNRuntime(Runtime):
     CPU; low lets MNN compute in fp16 where the CPU has it, as on ARMv8.2, and is fp32 on x86)."""
 
     name = "mnn"
+    backend_modules = ("MNN",)
     suffixes = (SUFFIX,)
     extra = "mnn"
 

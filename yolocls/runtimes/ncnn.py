@@ -19,6 +19,7 @@ class NcnnRuntime(Runtime):
     here so fp32 artifacts match PyTorch to ~1e-8 instead of ~1e-6)."""
 
     name = "ncnn"
+    backend_modules = ("ncnn",)
     suffixes = ("_ncnn_model",)
     extra = "ncnn"
     folder = True

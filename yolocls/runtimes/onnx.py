@@ -26,6 +26,7 @@ class OnnxRuntime(Runtime):
     `graph_optimization` (disable | basic | extended | all, default all)."""
 
     name = "onnx"
+    backend_modules = ("onnxruntime",)
     suffixes = (".onnx",)
     extra = "onnx"
     content = "onnx"

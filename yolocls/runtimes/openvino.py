@@ -35,6 +35,7 @@ class OpenVINORuntime(Runtime):
     `hint` (LATENCY | THROUGHPUT), `threads` (INFERENCE_NUM_THREADS). Device: cpu (default), gpu, npu, auto."""
 
     name = "openvino"
+    backend_modules = ("openvino",)
     suffixes = ("_openvino_model", ".xml")
     extra = "openvino"
     content = "xml"

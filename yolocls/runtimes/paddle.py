@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-import warnings
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 
 from .. import metadata as md_io
+from .._backends import import_paddle_module
 from ..errors import ArtifactMissingError, MissingDependencyError
 from ._base import Runtime
 from ._registry import register_runtime
@@ -26,12 +26,9 @@ def import_paddle() -> ModuleType:
                            "paddle in a fresh process, or call yolocls._backends.paddle_first() before anything "
                            "imports tensorflow (onnx2tf, tensorflowjs and coremltools do)")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "No ccache found" on every import
-            import paddle
+        return import_paddle_module()
     except ImportError:
         raise MissingDependencyError("paddle", "paddlepaddle", "paddle") from None
-    return paddle
 
 
 def find_model_files(folder: Path) -> tuple[Path, Path]:
@@ -52,6 +49,12 @@ class PaddleRuntime(Runtime):
     suffixes = ("_paddle_model",)
     extra = "paddle"
     folder = True
+    backend_modules = ("paddle", "paddle.inference")
+
+    @classmethod
+    def import_backend(cls) -> None:
+        import_paddle()  # refuses after TensorFlow, as load() does
+        from paddle import inference  # noqa: F401
 
     def load(self) -> None:
         paddle = import_paddle()

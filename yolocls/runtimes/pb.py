@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import metadata as md_io
-from .._tf import load_tensorflow, to_layout
+from .._tf import import_backend, load_tensorflow, to_layout
 from ..errors import MetadataError
 from ._base import Runtime
 from ._registry import register_runtime
@@ -18,6 +18,8 @@ class GraphDefRuntime(Runtime):
     name = "pb"
     suffixes = (".pb",)
     extra = "tensorflow"
+    backend_modules = ("tensorflow",)
+    import_backend = classmethod(import_backend)
 
     def load(self) -> None:
         tf = self.tf = load_tensorflow(self.name)

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import metadata as md_io
-from .._tf import SIGNATURE, load_tensorflow, to_layout
+from .._tf import SIGNATURE, import_backend, load_tensorflow, to_layout
 from ._base import Runtime
 from ._registry import register_runtime
 
@@ -19,6 +19,8 @@ class SavedModelRuntime(Runtime):
     name = "saved_model"
     suffixes = ("_saved_model", SAVED_MODEL_FILE)
     extra = "tensorflow"
+    backend_modules = ("tensorflow",)
+    import_backend = classmethod(import_backend)
 
     @classmethod
     def matches(cls, path: Path) -> bool:

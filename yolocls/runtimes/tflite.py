@@ -54,6 +54,7 @@ def softmax(z: np.ndarray) -> np.ndarray:
 @register_runtime
 class TFLiteRuntime(Runtime):
     name = "tflite"
+    backend_modules = ("ai_edge_litert.interpreter",)
     suffixes = (".tflite",)
     extra = "tensorflow"
     content = "tflite"

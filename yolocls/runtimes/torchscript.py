@@ -16,6 +16,7 @@ METADATA_FILE = "metadata.json"  # the module's extra file holding the yolocls m
 @register_runtime
 class TorchScriptRuntime(Runtime):
     name = "torchscript"
+    backend_modules = ("torch",)
     suffixes = (".torchscript", ".torchscript.pt")
     content = "torchscript"
 
