@@ -4,7 +4,7 @@ verification run), alternating the tools (A B A B), medians.
 
 Run: cpu-exclusive .venv/bin/python benchmarks/export_time.py [--format onnx[,coreml,...]] [--model PT]
      [--imgsz 224] [--reps 3] [--ul-python /work/ulvenv/bin/python] [--before OTHER_CHECKOUT]
-     [--out benchmarks/results/export_time.json]
+     [--out benchmarks/results/export_time.json [--merge]]
 (A script, not a test. Without `--ul-python`, or when that interpreter cannot import ultralytics, only yolocls
 is measured; Ultralytics is timed only for the formats it exports (ULTRALYTICS_FORMATS). Ultralytics runs with
 YOLO_OFFLINE=1 and never becomes a dependency of yolocls. `--before` times another yolocls checkout alongside,
@@ -16,11 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,6 +96,8 @@ def main() -> None:
     ap.add_argument("--ul-python", default="/work/ulvenv/bin/python")
     ap.add_argument("--before", default=None, help="another yolocls checkout to time alongside (before/after)")
     ap.add_argument("--out", default=None, help="JSON to write (default: print only)")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the formats an existing --out holds and this run does not time (same model, imgsz)")
     a = ap.parse_args()
     tools = {"yolocls": sys.executable}
     if a.before:
@@ -123,11 +127,19 @@ def main() -> None:
             summary[f"ratio_to_{other.split('@')[0] if other == 'ultralytics' else 'before'}"] = {
                 k: round(summary["yolocls"][k] / summary[other][k], 3) for k in keys}
         print(fmt, json.dumps(summary, indent=2), flush=True)
-        results[fmt] = {"median": summary, "runs": runs, **({"failed": failed} if failed else {})}
+        results[fmt] = {"median": summary, "runs": runs, **({"failed": failed} if failed else {}),
+                        "measured": {"date": datetime.now(UTC).isoformat(timespec="seconds"),
+                                     "command": "python " + shlex.join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])}}
     if a.out:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from results import write_result
 
+        if a.merge and Path(a.out).is_file():  # each format keeps the date and command it was measured with
+            old = json.loads(Path(a.out).read_text())["results"]
+            if (old.get("model"), old.get("imgsz")) != (a.model.name, a.imgsz):
+                raise SystemExit(f"--merge: {a.out} holds {old.get('model')} at {old.get('imgsz')} px, not "
+                                 f"{a.model.name} at {a.imgsz} px")
+            results = {**old.get("formats", {}), **results}
         write_result(a.out, "export_time", {"model": a.model.name, "imgsz": a.imgsz, "reps": a.reps,
                                             "formats": results},
                      modules=["torch", "onnx", "onnxruntime", "onnxslim", "coremltools", "executorch", "openvino"])

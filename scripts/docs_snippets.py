@@ -205,6 +205,29 @@ def other_formats(name: str = "other_formats") -> str:
     return intro + "\n\n" + _md_table(head, out) + "\n\n" + _source(doc, f"benchmarks/results/{name}.json")
 
 
+def export_time() -> str:
+    """Export seconds per format, yolocls beside Ultralytics (`benchmarks/export_time.py --format ... --merge`)."""
+    doc = _load("export_time_formats")
+    r = doc["results"]
+
+    def cell(entry: dict[str, Any], tool: str, key: str) -> str:
+        if tool in entry.get("failed", {}):
+            return "failed"
+        m = entry["median"].get(tool)
+        return "-" if m is None else f"{m[key]:.2f}"
+
+    rows = [[f"`{fmt}`", cell(e, "yolocls", "export_s"), cell(e, "ultralytics", "export_s"),
+             cell(e, "yolocls", "process_s"), cell(e, "ultralytics", "process_s"), e["measured"]["date"][:10]]
+            for fmt, e in r["formats"].items()]
+    intro = (f"`export(format=..., imgsz={r['imgsz']})` of `{r['model']}`, each export in a fresh process, the tools "
+             f"alternating, medians of {r['reps']} runs each. Export s: the export call, yolocls' verification run "
+             "included; process s: the whole process (interpreter start, import, checkpoint load, export). "
+             "`-`: not exported by that tool; `failed`: its export failed on this machine.")
+    head = ["format", "yolocls export s", "Ultralytics export s", "yolocls process s", "Ultralytics process s",
+            "measured"]
+    return intro + "\n\n" + _md_table(head, rows) + "\n\n" + _source(doc, "benchmarks/results/export_time_formats.json")
+
+
 def diff_table() -> str:
     """`yolocls diff` of the fp32 artifacts at a deployment size, of an ONNX export with one changed layer, and of
     the int8 artifacts (when the JSON has them)."""
@@ -290,6 +313,7 @@ SNIPPETS: dict[str, Callable[[], str]] = {
     "train-accuracy": train_accuracy, "train-accuracy-ab": train_accuracy_ab,
     "other-formats": other_formats, "new-formats": lambda: other_formats("new_formats"), "diff-table": diff_table,
     "cli-reference": cli_reference, "formats-table": formats_table, "compare-ultralytics": compare_ultralytics,
+    "export-time": export_time,
 }
 
 
