@@ -99,12 +99,16 @@ def main() -> None:
     ap.add_argument("--merge", action="store_true",
                     help="keep the formats an existing --out holds and this run does not time (same model, imgsz)")
     a = ap.parse_args()
+    sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]  # this checkout's yolocls (and its commit)
+    from yolocls.bench.environment import git_commit
+
     tools = {"yolocls": sys.executable}
     if a.before:
         tools[f"yolocls@{a.before}"] = sys.executable
     if a.ul_python and can_import(a.ul_python, "ultralytics"):
         tools["ultralytics"] = a.ul_python
     keys = ("import_s", "load_s", "export_s", "process_s")
+    commit = git_commit(ROOT)  # what the 'yolocls' rows measured
     results = {}
     for fmt in [f.strip() for f in a.format.split(",") if f.strip()]:
         these = {t: p for t, p in tools.items() if t != "ultralytics" or fmt in ULTRALYTICS_FORMATS}
@@ -128,10 +132,9 @@ def main() -> None:
                 k: round(summary["yolocls"][k] / summary[other][k], 3) for k in keys}
         print(fmt, json.dumps(summary, indent=2), flush=True)
         results[fmt] = {"median": summary, "runs": runs, **({"failed": failed} if failed else {}),
-                        "measured": {"date": datetime.now(UTC).isoformat(timespec="seconds"),
+                        "measured": {"date": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit,
                                      "command": "python " + shlex.join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])}}
     if a.out:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
         from results import write_result
 
         if a.merge and Path(a.out).is_file():  # each format keeps the date and command it was measured with

@@ -222,10 +222,14 @@ def export_time() -> str:
     intro = (f"`export(format=..., imgsz={r['imgsz']})` of `{r['model']}`, each export in a fresh process, the tools "
              f"alternating, medians of {r['reps']} runs each. Export s: the export call, yolocls' verification run "
              "included; process s: the whole process (interpreter start, import, checkpoint load, export). "
-             "`-`: not exported by that tool; `failed`: its export failed on this machine.")
+             "`-`: not exported by that tool; `failed`: see below.")
+    failures = [f"- `{fmt}`, {tool}: {why}" for fmt, e in r["formats"].items() for tool, why in e.get("failed", {}).items()
+                if tool in ("yolocls", "ultralytics")]
     head = ["format", "yolocls export s", "Ultralytics export s", "yolocls process s", "Ultralytics process s",
             "measured"]
-    return intro + "\n\n" + _md_table(head, rows) + "\n\n" + _source(doc, "benchmarks/results/export_time_formats.json")
+    return "\n\n".join([intro, _md_table(head, rows), *(["Failed where measured:\n" + "\n".join(failures)]
+                                                        if failures else []),
+                         _source(doc, "benchmarks/results/export_time_formats.json")])
 
 
 def diff_table() -> str:
