@@ -4,6 +4,8 @@ a float softmax, and a runtime that says it needs PyTorch (the pip wheel's bindi
 from __future__ import annotations
 
 import os
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -77,3 +79,35 @@ def test_a_missing_package_is_named(et_exports, blocked, message):
     r = run_python(code, blocked=(blocked,))
     assert r.returncode == 0, r.stderr[-3000:]
     assert message in r.stdout, r.stdout
+
+
+def test_skipping_unmatchable_xnnpack_patterns_changes_no_byte(et_exports, digits_ckpt, tmp_path, monkeypatch):
+    """The pattern sets skipped while lowering a graph without their ops: every pattern of a set holds one of
+    the ops PATTERN_SETS names (so none could have matched), the lowered program is the same byte for byte as
+    with the patterns built, and the pattern builders are restored afterwards."""
+    import shutil
+
+    import torch
+    from executorch.backends.xnnpack.partition import graphs
+
+    from yolocls.engine.exporter import export_model
+    from yolocls.exporters import executorch as et
+    from yolocls.models import load_checkpoint, model_from_checkpoint
+
+    for name, (getter, needs) in et.PATTERN_SETS.items():
+        patterns = list(getattr(getattr(graphs, name), getter)())
+        assert patterns, name
+        for pattern in patterns:
+            ops = " ".join(str(n.target) for n in pattern.graph.nodes if n.op == "call_function")
+            assert any(op in ops for op in needs), (name, ops)
+    model = model_from_checkpoint(load_checkpoint(digits_ckpt))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.export's deprecation chatter
+        program = torch.export.export(model.eval(), (torch.zeros(1, 3, 32, 32),))
+    builders = {name: getattr(getattr(graphs, name), getter) for name, (getter, _) in et.PATTERN_SETS.items()}
+    with et.unmatchable_patterns_skipped(program) as skipped:
+        assert skipped == ["bilinear_2d", "sdpa"]  # yolov8n-cls: no upsampling, no attention
+    assert {name: getattr(getattr(graphs, name), getter) for name, (getter, _) in et.PATTERN_SETS.items()} == builders
+    monkeypatch.setattr(et, "PATTERN_SETS", {})  # every pattern built and matched, as ExecuTorch does
+    built = export_model(model, "executorch", source=shutil.copy(digits_ckpt, tmp_path / "best.pt"))
+    assert (Path(built.path) / "model.pte").read_bytes() == (et_exports["fp32"] / "model.pte").read_bytes()

@@ -8,7 +8,10 @@ them, stay float. The graph has the static batch `batch` (XNNPACK plans its memo
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +77,34 @@ def delegation(program: Any) -> dict[str, Any]:
     return {"backend": "XNNPACK", "partitions": len(delegated), "outside": outside}
 
 
+# The pattern sets XNNPACK's preprocessing matches, each built on first use by exporting small models (~5 s
+# of a cold export here), and the ops without which none of a set's patterns can match a graph (every pattern
+# holds one: tests/exporters/test_executorch.py checks it on the installed ExecuTorch).
+PATTERN_SETS = {"bilinear_2d": ("get_graphs_dict", ("upsample", "interpolate", "grid_sample")),
+                "sdpa": ("get_graphs", ("bmm", "matmul", "scaled_dot_product", "baddbmm"))}
+
+
+@contextlib.contextmanager
+def unmatchable_patterns_skipped(program: Any) -> Iterator[list[str]]:
+    """While lowering `program`, the XNNPACK pattern sets it cannot match (it holds none of their ops) are empty
+    instead of built: the same program, seconds sooner. Yields the names of the sets skipped."""
+    from executorch.backends.xnnpack.partition import graphs
+
+    ops = " ".join(str(n.target) for n in program.graph.nodes if n.op == "call_function")
+    saved = []
+    for name, (getter, needs) in PATTERN_SETS.items():
+        module = getattr(graphs, name, None) or importlib.import_module(f"{graphs.__name__}.{name}")
+        original = getattr(module, getter, None)
+        if original is not None and not any(op in ops for op in needs):
+            saved.append((module, getter, original))
+            setattr(module, getter, dict if getter.endswith("dict") else list)
+    try:
+        yield [m.__name__.rsplit(".", 1)[-1] for m, _, _ in saved]
+    finally:
+        for module, getter, original in saved:
+            setattr(module, getter, original)
+
+
 @register_exporter(SPEC)
 def export(ctx: ExportContext) -> Path:
     import torch
@@ -92,7 +123,8 @@ def export(ctx: ExportContext) -> Path:
             versions["torchao"] = torchao.__version__
         else:  # BatchNorm folded first: half the graph for the edge passes (lowering 8-10 s instead of 12-19 s)
             program = splits_as_slices(torch.export.export(ctx.fused_model(), (example,)))
-        edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
+        with unmatchable_patterns_skipped(program):
+            edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
         delegate = delegation(edge.exported_program())
         lowered = edge.to_executorch()
     _io.write_bytes(ctx.path / PROGRAM_FILE, lowered.buffer)
