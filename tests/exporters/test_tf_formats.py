@@ -191,6 +191,21 @@ def test_int8_many_class_model_is_not_zeroed(offline_exports, digits_val, tmp_pa
     assert (probs.argmax(1) == ref.argmax(1)).mean() >= 0.9
 
 
+@pytest.mark.parametrize("fmt", ["saved_model", "pb", "tfjs"])
+def test_batch_free_graphs_take_a_batch_in_one_call(offline_exports, digits_val, digits_ref, fmt):
+    """Exported with batch 1 (the metadata says so), but the TensorFlow graph's input leaves the batch open:
+    predict sends 40 images in one call, not 40 calls, with the same probabilities."""
+    rt = load_runtime(offline_exports[fmt])
+    assert rt.batch == 1 and not rt.dynamic and rt.free_batch
+    calls = []
+    forward = rt.forward
+    rt.forward = lambda x: calls.append(len(x)) or forward(x)
+    x = digits_val[0][:40]
+    assert_parity(rt.predict(x), digits_ref[:40], precision="fp32", fmt=f"{fmt} batch of 40")
+    assert calls == [40]
+    rt.close()
+
+
 def test_tfjs_runs_in_one_kept_alive_node_process(offline_exports, digits_val, digits_ref):
     path = offline_exports["tfjs"]
     assert {"model.json", "metadata.yaml"} <= {p.name for p in path.iterdir()}

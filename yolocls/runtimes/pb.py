@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import metadata as md_io
-from .._tf import import_backend, load_tensorflow, to_layout
+from .._tf import batch_is_free, import_backend, load_tensorflow, to_layout
 from ..errors import MetadataError
 from ._base import Runtime
 from ._registry import register_runtime
@@ -34,6 +34,7 @@ class GraphDefRuntime(Runtime):
         wrapped = tf.compat.v1.wrap_function(lambda: tf.compat.v1.import_graph_def(graph_def, name=""), [])
         self.fn = wrapped.prune(wrapped.graph.as_graph_element(io_names["input"]),
                                 wrapped.graph.as_graph_element(io_names["output"]))
+        self.free_batch = batch_is_free(self.fn.inputs[0].shape.as_list())
 
     def version(self) -> str:
         return self.tf.__version__

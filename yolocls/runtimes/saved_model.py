@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import metadata as md_io
-from .._tf import SIGNATURE, import_backend, load_tensorflow, to_layout
+from .._tf import SIGNATURE, batch_is_free, import_backend, load_tensorflow, to_layout
 from ._base import Runtime
 from ._registry import register_runtime
 
@@ -38,6 +38,8 @@ class SavedModelRuntime(Runtime):
         self.fn = self.tf.saved_model.load(str(self.path)).signatures[sig.get("name", SIGNATURE)]
         self.input_name = sig.get("input") or next(iter(self.fn.structured_input_signature[1]))
         self.output_name = sig.get("output") or next(iter(self.fn.structured_outputs))
+        spec = self.fn.structured_input_signature[1].get(self.input_name)
+        self.free_batch = spec is not None and batch_is_free(spec.shape)
 
     def version(self) -> str:
         return self.tf.__version__

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import metadata as md_io
-from .._tf import to_layout
+from .._tf import batch_is_free, to_layout
 from ..errors import ArtifactError, ArtifactMissingError, MissingDependencyError
 from . import tfjs_setup
 from ._base import Runtime
@@ -86,6 +86,8 @@ class TFJSRuntime(Runtime):
         if n != 0:
             raise RuntimeError(f"tfjs runner sent an unexpected first frame (n={n})")
         self.info = json.loads(payload)
+        inputs = self.info.get("inputs") or [{}]
+        self.free_batch = batch_is_free(inputs[0].get("shape"))
 
     def _read_exact(self, size: int) -> bytes:
         data = self.proc.stdout.read(size)
