@@ -111,20 +111,22 @@ def test_recommended_is_the_fastest_format_that_passes_parity_in_every_report(tm
     assert recommend([make_row("pt", reference=True, status="failed"), make_row("beta", passed=False)]) is None
 
 
-def test_export_lanes_keep_formats_of_one_backend_together_and_spread_the_rest(monkeypatch):
-    from yolocls.bench.runner import export_lanes, plan_lanes
+def test_export_groups_keep_formats_of_one_backend_together_costliest_first(monkeypatch):
+    from yolocls.bench.runner import export_lanes, plan_groups
     from yolocls.exporters import exporter_names, get_exporter
 
     jobs = {f: {} for f in exporter_names()}
-    plan = plan_lanes(jobs, 2)
-    assert len(plan) == 2 and sorted(f for lane in plan for f in lane) == sorted(jobs)
-    for lane in plan:  # each lane keeps the run's order
-        assert lane == [f for f in jobs if f in lane]
+    groups = plan_groups(jobs)
+    assert sorted(f for g in groups for f in g) == sorted(jobs)
     first = {f: get_exporter(f)[0].requires[0] for f in jobs}
-    for backend in set(first.values()):  # one backend's formats (its import, its conversion cache) in one lane
-        assert sum(any(first[f] == backend for f in lane) for lane in plan) == 1, backend
-    assert abs(len(plan[0]) - len(plan[1])) <= max(list(first.values()).count(b) for b in first.values())
-    assert plan_lanes(jobs, 1) == [list(jobs)] and plan_lanes({}, 2) == []
+    for g in groups:  # one backend's formats (its import, its conversion cache) in one group, in the run's order
+        assert len({first[f] for f in g}) == 1 and g == [f for f in jobs if f in g]
+    assert len(groups) == len(set(first.values()))
+    cost = [sum(get_exporter(f)[0].cost_s for f in g) for g in groups]
+    assert cost == sorted(cost, reverse=True) and cost[0] > cost[-1]
+    tf = next(g for g in groups if "saved_model" in g)
+    assert {"pb", "tflite", "tfjs"} <= set(tf) and groups.index(tf) < groups.index(["onnx"])
+    assert plan_groups({}) == []
     monkeypatch.delenv("YOLOCLS_BENCH_EXPORT_LANES", raising=False)
     assert export_lanes(1) == 1 and export_lanes(2) == 2 and export_lanes(16) == 2
     monkeypatch.setenv("YOLOCLS_BENCH_EXPORT_LANES", "1")

@@ -5,7 +5,7 @@ here with no change.
 Per format: an export in an export worker (forked from a torch fork server; it lives on from one format to
 the next so converters are imported once per run, and is replaced after a crash) and a run child (a fresh
 interpreter), each with the time left of the format's `timeout`, so a crash or hang costs that row only.
-Every export runs first (in parallel lanes when YOLOCLS_BENCH_EXPORT_LANES asks, see `plan_lanes`); then
+Every export runs first (in parallel lanes, see `export_lanes` and `plan_groups`); then
 the run children, one at a time, so no export competes with the timing.
 """
 
@@ -173,37 +173,51 @@ class Bench:
 
     def _export_all(self, jobs: dict[str, dict[str, Any]], work: Path) -> dict[str, dict[str, Any]]:
         """Every export job's result. Exports run before any artifact is timed, in up to `export_lanes()`
-        workers at once (nothing is timed meanwhile); formats that share a converter backend (the first module
-        they require) share a lane, so that backend is imported and its conversion cached once."""
+        workers at once (nothing is timed meanwhile). Each lane takes the next group of `plan_groups` (formats
+        that share a converter backend, so that backend is imported and its conversion cached once), the
+        costliest first, as it frees up; each export gets the cores over the lanes still exporting."""
+        from collections import deque
         from concurrent.futures import ThreadPoolExecutor
 
         from .artifacts import export_job
         from .environment import usable_cores
 
         cores = usable_cores()
-        lanes = plan_lanes(jobs, 1 if self.threads_note else export_lanes(cores))  # a busy machine: one
-        while len(self._exports) < len(lanes):
+        groups = deque(plan_groups(jobs))
+        lanes = max(1, min(1 if self.threads_note else export_lanes(cores), len(groups)))  # busy machine: one
+        while len(self._exports) < lanes:
             self._exports.append(isolation.Worker())
-        if len(lanes) > 1 and not self.threads:  # lanes with every core each oversubscribe them (measured slower)
-            jobs = {fmt: {**job, "threads": max(1, cores // len(lanes))} for fmt, job in jobs.items()}
         results: dict[str, dict[str, Any]] = {}
         stop = threading.Event()
+        lock = threading.Lock()
+        working = [lanes]  # lanes that may still start an export
+
+        def next_group() -> list[str]:
+            with lock:
+                if groups and not stop.is_set():
+                    return groups.popleft()
+                working[0] -= 1
+                return []
 
         def run_lane(i: int) -> None:
-            for fmt in lanes[i]:
-                if stop.is_set():
-                    return
-                results[fmt] = self._forked(export_job, jobs[fmt], self.timeout, work, f"export-{fmt}",
-                                            worker=self._exports[i])
-                if self._progress is not None:
-                    self._progress(f"exported {fmt}")
+            while group := next_group():
+                for fmt in group:
+                    if stop.is_set():
+                        return
+                    job = jobs[fmt]
+                    if lanes > 1 and not self.threads:  # lanes with every core each oversubscribe them (measured
+                        job = {**job, "threads": max(1, cores // max(1, working[0]))}  # slower); the last, all
+                    results[fmt] = self._forked(export_job, job, self.timeout, work, f"export-{fmt}",
+                                                worker=self._exports[i])
+                    if self._progress is not None:
+                        self._progress(f"exported {fmt}")
 
-        if len(lanes) == 1:
+        if lanes == 1:
             run_lane(0)
             return results
-        pool = ThreadPoolExecutor(len(lanes), thread_name_prefix="bench-export")
+        pool = ThreadPoolExecutor(lanes, thread_name_prefix="bench-export")
         try:
-            for f in [pool.submit(run_lane, i) for i in range(len(lanes))]:
+            for f in [pool.submit(run_lane, i) for i in range(lanes)]:
                 f.result()
         except BaseException:  # Ctrl-C, SIGTERM: no new export starts, the running ones are killed (their lane
             stop.set()  # threads then see the worker's pipe close and end)
@@ -450,21 +464,18 @@ def export_lanes(cores: int) -> int:
     return 2 if cores >= 2 else 1
 
 
-def plan_lanes(jobs: dict[str, dict[str, Any]], lanes: int) -> list[list[str]]:
-    """The formats of `jobs` split into at most `lanes` lists: formats whose exporters require the same first
-    module stay together (a shared import and conversion cache), the groups spread largest first over the lane
-    with the fewest formats, each lane in the run's format order."""
+def plan_groups(jobs: dict[str, dict[str, Any]]) -> list[list[str]]:
+    """The formats of `jobs` as export groups: formats whose exporters require the same first module form one
+    group, exported one after another by one worker (a shared import and conversion cache), in the run's format
+    order. The groups come costliest first (the sum of their exporters' `cost_s`): lanes that take the next
+    group as they free up then start the longest exports first and end together."""
     from ..exporters._registry import get_exporter
 
     groups: dict[str, list[str]] = {}
     for fmt in jobs:
         requires = get_exporter(fmt)[0].requires
         groups.setdefault(requires[0] if requires else fmt, []).append(fmt)
-    plan: list[list[str]] = [[] for _ in range(max(1, min(lanes, len(groups))))]
-    for g in sorted(groups.values(), key=len, reverse=True):
-        min(plan, key=len).extend(g)
-    order = {f: i for i, f in enumerate(jobs)}
-    return [sorted(p, key=order.__getitem__) for p in plan if p]
+    return sorted(groups.values(), key=lambda g: -sum(get_exporter(f)[0].cost_s for f in g))
 
 
 # What a default of None means, for help texts (`yolocls bench --help` shows these instead of "None").

@@ -29,6 +29,9 @@ class ExporterSpec:
     answer (`Runtime.unavailable_reason`), not the exporter's.
 
     install_hint: the install command when `pip install 'yolocls[extra]'` is not enough (e.g. another index).
+    cost_s: the export's rough seconds (yolov8n-cls at 32 px on one core of this project's machine, imports
+    included, benchmarks/results/export_time_formats.json): only the bench reads it, to start the longest
+    exports first so its export lanes end together (bench.runner.plan_groups).
     """
 
     name: str
@@ -42,6 +45,7 @@ class ExporterSpec:
     fix: str | None = None
 
     install_hint: str | None = None
+    cost_s: float = 1.0
 
     def artifact_path(self, stem_path: Path, precision: str = "fp32") -> Path:
         """The one naming rule of artifacts: `runs/.../best.pt` -> `runs/.../best.onnx` or

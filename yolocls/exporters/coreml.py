@@ -19,7 +19,8 @@ from ._context import ExportContext
 from ._registry import ExporterSpec, register_exporter
 
 SPEC = ExporterSpec(name="coreml", title="CoreML", suffix=".mlpackage", is_dir=True, extra="coreml",
-                    requires=("coremltools",), options=frozenset({"imgsz", "batch", "half", "int8"}), note="Core ML prediction runs only on macOS")
+                    requires=("coremltools",), options=frozenset({"imgsz", "batch", "half", "int8"}), note="Core ML prediction runs only on macOS",
+                    cost_s=7.0)
 MIN_TARGET = "iOS15"  # the first target with ML programs
 
 

@@ -23,6 +23,7 @@ SPEC = ExporterSpec(
     requires=(*_onnx2tf.TF_REQUIRES, "ai_edge_litert"), fix=_onnx2tf.TF_FIX,
     options=frozenset({"imgsz", "data", "fraction", "batch", "simplify", "opset", "device"}),
     note="compiler: edgetpu_compiler (Coral apt repository, x86-64 Linux); runtime: libedgetpu + an Edge TPU",
+    cost_s=2.5,
 )
 COMPILER = "edgetpu_compiler"
 INSTALL_HINT = (

@@ -23,7 +23,7 @@ from ._registry import ExporterSpec, register_exporter
 
 SPEC = ExporterSpec(name="executorch", title="ExecuTorch", suffix=SUFFIX, is_dir=True, extra="executorch",
                     requires=("executorch", "torchao"),
-                    options=frozenset({"imgsz", "int8", "data", "fraction", "batch", "device"}))
+                    options=frozenset({"imgsz", "int8", "data", "fraction", "batch", "device"}), cost_s=16.0)
 CALIBRATION_IMAGES = 300
 CALIBRATION_BATCH = 50
 

@@ -19,7 +19,7 @@ from ._context import ExportContext
 from ._registry import ExporterSpec, register_exporter
 
 SPEC = ExporterSpec(name="ncnn", title="ncnn", suffix="_ncnn_model", is_dir=True, extra="ncnn",
-                    requires=("ncnn", "pnnx"), options=frozenset({"imgsz", "half"}))
+                    requires=("ncnn", "pnnx"), options=frozenset({"imgsz", "half"}), cost_s=1.3)
 PNNX_TIMEOUT_S = 600
 
 

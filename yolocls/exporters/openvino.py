@@ -22,6 +22,7 @@ SPEC = ExporterSpec(
     name="openvino", title="OpenVINO", suffix="_openvino_model", is_dir=True, extra="openvino",
     requires=("openvino", "onnx"),
     options=frozenset({"imgsz", "half", "int8", "dynamic", "batch", "data", "fraction", "device", "keep_float"}),
+    cost_s=2.0,
 )
 INT8_PRESET = "MIXED"  # symmetric weights, asymmetric activations: the accurate preset for SiLU nets
 

@@ -18,7 +18,7 @@ from ._registry import ExporterSpec, register_exporter
 
 SPEC = ExporterSpec(
     name="pb", title="TensorFlow GraphDef", suffix=".pb", extra="tensorflow", requires=_onnx2tf.TF_REQUIRES,
-    fix=_onnx2tf.TF_FIX, options=frozenset({"imgsz", "batch", "simplify", "opset", "device"}),
+    fix=_onnx2tf.TF_FIX, options=frozenset({"imgsz", "batch", "simplify", "opset", "device"}), cost_s=1.8,
 )
 
 

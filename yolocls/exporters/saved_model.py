@@ -17,7 +17,7 @@ from ._registry import ExporterSpec, register_exporter
 SPEC = ExporterSpec(
     name="saved_model", title="TensorFlow SavedModel", suffix="_saved_model", is_dir=True, extra="tensorflow",
     requires=_onnx2tf.TF_REQUIRES, fix=_onnx2tf.TF_FIX,
-    options=frozenset({"imgsz", "keras", "batch", "simplify", "opset", "device"}),
+    options=frozenset({"imgsz", "keras", "batch", "simplify", "opset", "device"}), cost_s=12.0,
 )
 KERAS_FILE = "keras_model.h5"  # .h5 saves in ~4 s; the .keras format took 40 s for yolov8n-cls here
 

@@ -28,6 +28,7 @@ SPEC = ExporterSpec(
         "tensorflowjs==4.22.0",
     options=frozenset({"imgsz", "half", "int8", "batch", "simplify", "opset", "device"}),
     note="runs in Node.js with @tensorflow/tfjs + the wasm backend (python -m yolocls.runtimes.tfjs_setup)",
+    cost_s=1.7,
 )
 STUBBED = ("tensorflow_decision_forests", "tensorflow_hub")
 

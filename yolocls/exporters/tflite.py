@@ -26,7 +26,7 @@ SPEC = ExporterSpec(
     name="tflite", title="TensorFlow Lite", suffix=".tflite", extra="tensorflow",
     requires=(*_onnx2tf.TF_REQUIRES, "ai_edge_litert"), fix=_onnx2tf.TF_FIX,
     options=frozenset({"imgsz", "half", "int8", "data", "fraction", "batch", "int8_io", "per_channel", "simplify",
-                       "opset", "device"}),
+                       "opset", "device"}), cost_s=2.5,
 )
 CALIBRATION_IMAGES = 256
 
