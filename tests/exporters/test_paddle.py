@@ -62,6 +62,25 @@ def test_export_opens_no_socket(paddle_export):
     assert attempts == []
 
 
+def test_export_in_a_fresh_process_has_no_import_noise_or_thread_setting(digits_ckpt, tmp_path):
+    """x2paddle imports paddle itself: imported first, paddle's "No ccache found" warning would become the
+    export's note and its OMP_NUM_THREADS=1 would stay in os.environ for everything after."""
+    from .conftest import run_python
+
+    ckpt = shutil.copy(digits_ckpt, tmp_path / "best.pt")
+    out = run_python(f"""
+        import json, os
+        os.environ.pop("OMP_NUM_THREADS", None)
+        from yolocls import YOLO
+        from yolocls.engine.export_many import export_one
+        res = export_one(YOLO({str(ckpt)!r}), "paddle")
+        print(json.dumps({{"status": res.status, "reason": res.reason, "omp": os.environ.get("OMP_NUM_THREADS")}}))
+        """, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    res = __import__("json").loads(out.stdout.strip().splitlines()[-1])
+    assert res["status"] == "ok" and "ccache" not in (res["reason"] or "") and res["omp"] is None, res
+
+
 def test_network_guard_catches_x2paddle_feedback():
     """The guard above is able to fail: x2paddle's own usage-statistics thread is caught by it."""
     from x2paddle.utils import ConverterCheck
@@ -91,6 +110,33 @@ def test_runtime_options_and_batches_agree(paddle_export, digits_val, digits_ref
     assert fast.shape == (7, 10)
     np.testing.assert_allclose(fast, plain, atol=1e-6)
     np.testing.assert_allclose(fast, digits_ref[:7], atol=1e-5)
+
+
+def test_program_leaves_the_batch_free_and_takes_a_batch_in_one_call(paddle_export, digits_val, digits_ref):
+    """x2paddle would save the traced example's batch (1); ours declares -1, so 40 images are one call."""
+    from yolocls.runtimes.paddle import MODEL_FILE, batch_of_program
+
+    folder = __import__("pathlib").Path(paddle_export[0])
+    assert batch_of_program(folder / MODEL_FILE) == -1
+    rt = load_runtime(folder)
+    assert rt.batch == 1 and rt.free_batch
+    calls = []
+    forward = rt.forward
+    rt.forward = lambda x: calls.append(len(x)) or forward(x)
+    np.testing.assert_allclose(rt.predict(digits_val[0][:40]), digits_ref[:40], atol=1e-5)
+    assert calls == [40]
+
+
+def test_batch_of_a_static_or_unreadable_program(tmp_path):
+    from yolocls.runtimes.paddle import batch_of_program
+
+    data = {"#": "1.data", "A": [{"AT": {"#": "1.a_intarray", "D": [1, 3, 32, 32]}, "N": "shape"}]}
+    prog = tmp_path / "model.json"
+    prog.write_text(__import__("json").dumps({"program": {"regions": [{"blocks": [{"ops": [data]}]}]}}))
+    assert batch_of_program(prog) == 1
+    prog.write_text("{not json")
+    assert batch_of_program(prog) is None
+    assert batch_of_program(tmp_path / "model.pdmodel") is None
 
 
 def test_paddle2onnx_round_trip_gives_the_same_probabilities(paddle_export, digits_val, digits_ref, tmp_path):

@@ -15,7 +15,9 @@ import logging
 import shutil
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from .. import metadata as md_io
 from ..errors import ExportError
@@ -24,12 +26,34 @@ from ._context import ExportContext
 from ._registry import ExporterSpec, register_exporter
 
 SPEC = ExporterSpec(name="paddle", title="PaddlePaddle", suffix="_paddle_model", is_dir=True, extra="paddle",
-                    requires=("paddle", "x2paddle"), options=frozenset({"imgsz", "batch"}))
+                    requires=("paddle", "x2paddle"), options=frozenset({"imgsz", "batch"}), cost_s=4.5)
 GENERATED_MODULE = "x2paddle_code"  # x2paddle writes and imports this module from its save_dir
 
 
+@contextlib.contextmanager
+def batch_free_program() -> Iterator[None]:
+    """x2paddle saves the program with the traced example's shape, batch included; inside this block its
+    input's batch dimension is left free (-1), so Paddle Inference runs any batch in one call (the runtime
+    reads the declared shape) instead of one call per image. x2paddle has no option for it: its
+    `PaddleGraph.dygraph2static(save_dir, input_shapes, input_types)` is wrapped for the block."""
+    from x2paddle.core.program import PaddleGraph
+
+    original = PaddleGraph.dygraph2static
+
+    def free(self: Any, save_dir: str, input_shapes: list | None = None, input_types: list | None = None) -> Any:
+        shapes = [[-1, *list(s)[1:]] if s else s for s in input_shapes or []]
+        return original(self, save_dir, shapes, input_types or [])
+
+    PaddleGraph.dygraph2static = free
+    try:
+        yield
+    finally:
+        PaddleGraph.dygraph2static = original
+
+
 def convert(model, x, save_dir: Path) -> tuple[Path, Path]:
-    """Run x2paddle (trace) with feedback off; return the inference program and weights it wrote."""
+    """Run x2paddle (trace) with feedback off, the program's batch free; return the inference program and
+    weights it wrote."""
     import torch
 
     paddle = import_paddle()
@@ -41,7 +65,7 @@ def convert(model, x, save_dir: Path) -> tuple[Path, Path]:
     level = chatty.level
     chatty.setLevel(logging.WARNING)
     try:
-        with contextlib.redirect_stdout(log), warnings.catch_warnings():
+        with contextlib.redirect_stdout(log), warnings.catch_warnings(), batch_free_program():
             warnings.filterwarnings("ignore", message="No ccache found")
             warnings.filterwarnings("ignore", message="The input to trace is already a ScriptModule")
             warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit is deprecated in favour of torch.export
@@ -67,11 +91,11 @@ def convert(model, x, save_dir: Path) -> tuple[Path, Path]:
 
 @register_exporter(SPEC)
 def export(ctx: ExportContext) -> Path:
+    paddle = import_paddle()  # before x2paddle, which imports paddle itself (its ccache warning, its OMP setting)
     import x2paddle
 
     from ..models.attention import reshape_with_input_sizes  # x2paddle has no unflatten/reshape_as
 
-    paddle = import_paddle()
     # BatchNorm folded first: x2paddle keeps every batch_norm op otherwise (26 on yolov8n-cls), which Paddle
     # Inference then fuses at each load (0.3 s instead of 0.1 s); a copy, as the switch to input-sized reshapes
     # changes the modules in place

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -29,6 +30,21 @@ def import_paddle() -> ModuleType:
         return import_paddle_module()
     except ImportError:
         raise MissingDependencyError("paddle", "paddlepaddle", "paddle") from None
+
+
+def batch_of_program(prog: Path) -> int | None:
+    """The batch dimension a PIR program (model.json) declares for its first input: -1 when free, None when
+    the file is not one (a 2.x model.pdmodel) or holds no input shape. Paddle Inference does not say: an input
+    handle's shape() is [0] for a program with a free dimension."""
+    if prog.suffix != ".json":
+        return None
+    try:
+        ops = json.loads(prog.read_text())["program"]["regions"][0]["blocks"][0]["ops"]
+        data = next(op for op in ops if op.get("#", "").endswith(".data"))
+        shape = next(a["AT"]["D"] for a in data["A"] if a.get("N") == "shape")
+        return int(shape[0])
+    except (OSError, ValueError, KeyError, IndexError, TypeError, StopIteration):
+        return None
 
 
 def find_model_files(folder: Path) -> tuple[Path, Path]:
@@ -76,6 +92,7 @@ class PaddleRuntime(Runtime):
         self.predictor = inference.create_predictor(cfg)
         self.input = self.predictor.get_input_handle(self.predictor.get_input_names()[0])
         self.output_name = self.predictor.get_output_names()[0]
+        self.free_batch = batch_of_program(prog) == -1  # exports since 2026-12: x2paddle's batch left free
 
     def version(self) -> str:
         return self.paddle.__version__
