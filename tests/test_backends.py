@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import os
 import subprocess
@@ -61,3 +62,57 @@ def test_an_imported_package_stays_usable_while_hidden():
     importlib.import_module(NAME)
     with hidden_packages((NAME,)):
         assert importlib.import_module(NAME) is sys.modules[NAME]
+
+
+def test_a_hidden_package_is_found_without_an_origin_instead_of_raising():
+    """TensorFlow asks `importlib.util.find_spec("keras")` for a path while importing: that must not raise."""
+    sys.modules.pop(NAME, None)
+    with hidden_packages((NAME,)):
+        spec = importlib.util.find_spec(NAME)
+        assert spec is not None and spec.origin is None
+        with pytest.raises(ModuleNotFoundError, match="hidden by yolocls"):
+            importlib.import_module(f"{NAME}.sub")
+    assert importlib.util.find_spec(NAME).origin.endswith(".py")
+
+
+TF_RUNTIME_IMPORT = """
+import json, sys
+from yolocls.runtimes import get_runtime
+get_runtime("saved_model").import_backend()
+loaded = [m for m in ("keras", "tf_keras", "sklearn", "paddle") if m in sys.modules]
+import tensorflow as tf
+import keras  # still importable after the runtime's import
+print(json.dumps({"loaded": loaded, "keras": "keras" in sys.modules, "tf": tf.constant([1.0]).numpy().tolist()}))
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="tensorflow is not installed")
+def test_tensorflow_for_the_runtimes_loads_neither_keras_nor_paddle():
+    out = subprocess.run([sys.executable, "-c", TF_RUNTIME_IMPORT], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"loaded": [], "keras": True, "tf": [1.0]}
+
+
+TF_THEN_KERAS = """
+import json, sys
+from yolocls._backends import import_tensorflow
+plain = list(import_tensorflow().__path__) if sys.argv[1] == "plain" else None
+if plain is None:
+    tf = import_tensorflow(keras=False)
+import tensorflow.keras as k  # what tensorflowjs imports
+import tensorflow as tf
+print(json.dumps({"path": list(tf.__path__), "keras": k.__name__}))
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="tensorflow is not installed")
+def test_tensorflow_imported_without_keras_has_the_ordinary_package_path():
+    """tensorflow.keras resolves through TensorFlow's package path, which its import sets from Keras' folders."""
+    seen = {}
+    for how in ("plain", "no-keras"):
+        out = subprocess.run([sys.executable, "-c", TF_THEN_KERAS, how], capture_output=True, text=True,
+                             timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        assert out.returncode == 0, out.stderr[-2000:]
+        seen[how] = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["plain"] == seen["no-keras"] and None not in seen["plain"]["path"]

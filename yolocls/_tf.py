@@ -16,17 +16,19 @@ NHWC = "NHWC"
 SIGNATURE = "serving_default"  # the one signature of the SavedModels written (saved_model, and tfjs's source)
 
 
-def load_tensorflow(fmt: str) -> ModuleType:
-    """TensorFlow, or a MissingDependencyError for `fmt`."""
+def load_tensorflow(fmt: str, *, paddle: bool = True) -> ModuleType:
+    """TensorFlow for running `fmt`'s artifacts (without Keras, see `_backends.import_tensorflow`), or a
+    MissingDependencyError for `fmt`."""
     try:
-        return import_tensorflow()
+        return import_tensorflow(keras=False, paddle=paddle)
     except ImportError:
         raise MissingDependencyError(fmt, "tensorflow", "tensorflow") from None
 
 
 def import_backend(cls: type) -> None:
-    """`Runtime.import_backend` of the TensorFlow runtimes: TensorFlow as their `load()` imports it."""
-    load_tensorflow(cls.name)
+    """`Runtime.import_backend` of the TensorFlow runtimes, for a process that runs only them (the bench's
+    zygote): TensorFlow as their `load()` imports it, less paddle, which that process never imports."""
+    load_tensorflow(cls.name, paddle=False)
 
 
 def batch_is_free(shape: Any) -> bool:
