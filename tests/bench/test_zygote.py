@@ -72,6 +72,15 @@ def test_formats_sharing_a_backend_share_a_zygote():
     assert zygote.backend_key("no-such-format") == ("<no-such-format>",)
 
 
+def test_the_pool_imports_the_slowest_backend_first(tmp_path, monkeypatch):
+    """TensorFlow's import (the longest) starts first, so that it overlaps the reading of the model."""
+    monkeypatch.setattr(zygote.ZygotePool, "_start_all", lambda self: None)  # the order only: start nothing
+    pool = zygote.ZygotePool(["onnx", "torchscript", "pb", "saved_model", "ncnn"], tmp_path, None)
+    assert list(pool._first.values()) == ["pb", "torchscript", "onnx", "ncnn"]
+    assert zygote.import_cost("pb") > zygote.import_cost("torchscript") > zygote.import_cost("onnx")
+    assert zygote.import_cost("no-such-format") == 0.0
+
+
 def test_a_bench_row_reports_its_backend_import_apart_from_its_load(ultralytics_fixture, monkeypatch):
     """Through the bench itself: onnx rows fork from the onnxruntime zygote; with zygotes off they do not."""
     from yolocls.bench.runner import Bench

@@ -336,7 +336,14 @@ class Bench:
     def _run_in(self, work: Path) -> tuple[dict[str, Any], int, str, dict[str, Any], list[Row]]:
         """Everything that uses the scratch folder: the reference, the val split, every format's row."""
         (work / "artifacts").mkdir()
-        info = self._inspect(work)
+        self._zygotes = self._start_zygotes(work)  # their imports run beside everything until the runs
+        try:
+            info = self._inspect(work)
+        except BaseException:
+            if self._zygotes is not None:
+                self._zygotes.close()
+                self._zygotes = None
+            raise
         self._mark("reading the model")
         imgsz = int(self.imgsz or info["imgsz"])
         if imgsz % 32:
@@ -375,19 +382,10 @@ class Bench:
                   size_mb=round(info["size_mb"], 3), reason="reference")
         bar = tqdm(total=1 + len(self.formats), desc="bench", unit="format", disable=not self.verbose,
                    file=sys.stderr, dynamic_ncols=True)
-        bar.set_postfix_str(ref.format)
-        self._measure(ref, ckpt, work, self.timeout, ctx, reference=True)
-        self._mark("reference")
-        bar.update()
-        if not ref.ran:
-            bar.close()
-            raise BenchError(f"the reference ({ckpt}) did not run, so nothing can be compared with it: {ref.reason}")
-        rows = [ref]
         ctx = {**ctx, "work": str(work)}
         prepared = {fmt: self._prepare_row(fmt, ctx) for fmt in self.formats}
         jobs = {fmt: job for fmt, (_, job) in prepared.items() if job is not None}
         self._progress = bar.set_postfix_str
-        self._zygotes = self._start_zygotes(prepared, work)  # their imports run beside the exports
         try:
             try:
                 results = self._export_all(jobs, work)
@@ -397,6 +395,15 @@ class Bench:
             if self._zygotes is not None:
                 self._zygotes.wait_all()  # nothing imports any more while artifacts are timed
                 self._mark("waiting for runtime imports")
+            # The reference runs first of the rows (its probabilities are what every row is compared with),
+            # after the exports: timing it then has the machine to itself, as every row does.
+            bar.set_postfix_str(ref.format)
+            self._measure(ref, ckpt, work, self.timeout, ctx, reference=True)
+            bar.update()
+            if not ref.ran:
+                raise BenchError(f"the reference ({ckpt}) did not run, so nothing can be compared with it: "
+                                 f"{ref.reason}")
+            rows = [ref]
             for fmt, (row, _) in prepared.items():  # one artifact at a time: timing has the machine to itself
                 bar.set_postfix_str(fmt)
                 rows.append(self._finish_row(row, results.get(fmt), work, ctx))
@@ -408,18 +415,28 @@ class Bench:
                 self._zygotes.close()
                 self._zygotes = None
             self._mark("runs")
-        bar.close()
+            bar.close()
         return rows
 
-    def _start_zygotes(self, prepared: dict[str, tuple[Row, dict[str, Any] | None]], work: Path) -> ZygotePool | None:
-        """The run zygotes (bench/zygote.py) of the formats that will run here; None when zygotes are off."""
+    def _start_zygotes(self, work: Path) -> ZygotePool | None:
+        """The run zygotes (bench/zygote.py) of the formats that will run here, started before anything else
+        (their imports fill the cores while the reference model is read); None when zygotes are off."""
+        from ..exporters._registry import get_exporter
         from ..runtimes import unavailable_reason
         from .zygote import enabled
 
         if not enabled():
             return None
-        runs = [fmt for fmt, (row, job) in prepared.items()
-                if (job is not None or row.artifact) and not unavailable_reason(fmt, self.device)]
+
+        def exportable(fmt: str) -> bool:
+            try:
+                get_exporter(fmt)[0].check_available()
+            except YoloclsError:
+                return False
+            return True
+
+        runs = [fmt for fmt in self.formats if (fmt in self.artifacts or exportable(fmt))
+                and not unavailable_reason(fmt, self.device)]
         return ZygotePool(runs, work, self.threads) if runs else None
 
     def _keep(self, rows: list[Row], work: Path, dest: Path) -> Path:

@@ -49,6 +49,16 @@ def backend_key(fmt: str) -> tuple[str, ...]:
         return (f"<{fmt}>",)
 
 
+def import_cost(fmt: str) -> float:
+    """The runtime's own estimate of its backend's import time (`Runtime.import_cost_s`)."""
+    from ..runtimes import get_runtime
+
+    try:
+        return float(get_runtime(fmt).import_cost_s)
+    except Exception:
+        return 0.0
+
+
 # --- the bench's side ---------------------------------------------------------------------------------------
 class Zygote:
     """A zygote for the runtime of `fmt` (and of every format with the same backend), started at once; it
@@ -157,7 +167,7 @@ class Zygote:
 
 class ZygotePool:
     """The zygotes of one bench run, started one after another in the background (one import at a time
-    beside the exports), each closed after the last format that uses it."""
+    beside the exports), the slowest import first, each closed after the last format that uses it."""
 
     def __init__(self, formats: list[str], work: Path, threads: int | None):
         self._last: dict[tuple[str, ...], str] = {}
@@ -166,6 +176,7 @@ class ZygotePool:
             key = backend_key(fmt)
             self._first.setdefault(key, fmt)
             self._last[key] = fmt
+        self._first = dict(sorted(self._first.items(), key=lambda kv: -import_cost(kv[1])))  # slowest first
         self._zygotes: dict[tuple[str, ...], Zygote] = {}
         self._started: dict[tuple[str, ...], threading.Event] = {k: threading.Event() for k in self._first}
         self._stop = threading.Event()

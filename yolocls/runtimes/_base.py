@@ -49,6 +49,9 @@ class Runtime:
     # The modules `load()` imports, whatever the artifact: the bench imports them once per run for every
     # artifact of the backend (bench/zygote.py). Empty: nothing worth importing ahead.
     backend_modules: ClassVar[tuple[str, ...]] = ()
+    # Rough seconds that import takes (one core of this project's machine): the bench imports the slowest first,
+    # so that it overlaps the most work.
+    import_cost_s: ClassVar[float] = 0.5
     # Set by `load()` when the loaded graph's own input leaves the batch dimension free (a TensorFlow signature
     # of shape (None, H, W, 3)) although the export recorded a static batch: `predict` then sends a batch in
     # one call instead of one call per recorded batch (TensorFlow: 13 ms per batch-1 call, 42 ms for 32 images).

@@ -66,6 +66,7 @@ class PaddleRuntime(Runtime):
     extra = "paddle"
     folder = True
     backend_modules = ("paddle", "paddle.inference")
+    import_cost_s = 1.7
 
     @classmethod
     def import_backend(cls) -> None:

@@ -19,6 +19,7 @@ class GraphDefRuntime(Runtime):
     suffixes = (".pb",)
     extra = "tensorflow"
     backend_modules = ("tensorflow",)
+    import_cost_s = 4.0
     import_backend = classmethod(import_backend)
 
     def load(self) -> None:

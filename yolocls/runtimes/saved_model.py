@@ -20,6 +20,7 @@ class SavedModelRuntime(Runtime):
     suffixes = ("_saved_model", SAVED_MODEL_FILE)
     extra = "tensorflow"
     backend_modules = ("tensorflow",)
+    import_cost_s = 4.0
     import_backend = classmethod(import_backend)
 
     @classmethod
