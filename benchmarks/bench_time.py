@@ -72,6 +72,7 @@ def run_once(tool: str, python: str, model: Path, data: Path, imgsz: int, tmp: P
         report = json.loads(next((folder / "reports").glob("*.json")).read_text())
         rows = report["rows"]
         r = {"rows": len(rows), "ok": sum(1 for x in rows if x["status"] == "ok"), "bench_wall_s": report["wall_s"],
+             "timeline": report.get("timeline"),
              "export_s_sum": round(sum(x.get("export_s") or 0 for x in rows), 2),
              "recommended": (report.get("recommended") or {}).get("format"),
              "per_row": {x["format"]: {"status": x["status"], "export_s": x.get("export_s"),

@@ -98,3 +98,20 @@ def test_a_bench_row_reports_its_backend_import_apart_from_its_load(ultralytics_
                   warmup=2).run().rows[1]
     assert fresh.status == "ok" and fresh.import_s is None
     json.dumps(onnx.to_dict())  # the row stays JSON-serialisable
+
+
+def test_torch_runtimes_fork_from_the_torch_fork_server_not_a_zygote(ultralytics_fixture, monkeypatch):
+    """TorchScript's backend is torch, which the fork server has imported: no zygote imports it again."""
+    from yolocls.bench import runner
+
+    started = []
+    real = zygote.ZygotePool.__init__
+    monkeypatch.setattr(zygote.ZygotePool, "__init__",
+                        lambda self, formats, *a, **k: started.extend(formats) or real(self, formats, *a, **k))
+    assert runner.torch_backed("torchscript") and runner.torch_backed("executorch")
+    assert not runner.torch_backed("onnx") and not runner.torch_backed("no-such-format")
+    rows = runner.Bench(model=ultralytics_fixture, data="digits", formats="torchscript,onnx", imgsz=32, out=None,
+                        verbose=False, runs=20, warmup=2).run().rows
+    ts = next(r for r in rows if r.format == "torchscript")
+    assert ts.status == "ok" and ts.parity_passed and ts.import_s is not None and ts.load_s < 5
+    assert started == ["onnx"]

@@ -40,6 +40,24 @@ def test_fp32_runs_whole_in_one_xnnpack_partition(et_exports):
                                                                       "outside": []}
 
 
+def test_splits_become_slices_with_the_same_outputs(digits_ckpt):
+    import torch
+
+    from yolocls import YOLO
+    from yolocls.exporters.executorch import splits_as_slices
+
+    model = YOLO(str(digits_ckpt))._require_torch_model("export").eval()
+    x = torch.rand(2, 3, 32, 32)
+    program = torch.export.export(model, (x,))
+    ops = [str(n.target) for n in program.graph.nodes if n.op == "call_function"]
+    assert "aten.split_with_sizes.default" in ops
+    before = program.module()(x)
+    after = splits_as_slices(program)
+    ops = [str(n.target) for n in after.graph.nodes if n.op == "call_function"]
+    assert "aten.split_with_sizes.default" not in ops and "aten.slice.Tensor" in ops
+    assert torch.equal(after.module()(x), before)
+
+
 def test_the_pte_itself_loads_and_batches_are_looped(et_exports, digits_val, digits_ref):
     pte = et_exports["fp32"] / "model.pte"
     assert detect_format(pte) == "executorch"

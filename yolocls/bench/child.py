@@ -195,6 +195,24 @@ def reference_job(job: dict[str, Any]) -> dict[str, Any]:
     return run_job(job)
 
 
+def torch_runtime_job(job: dict[str, Any]) -> dict[str, Any]:
+    """run_job for an artifact whose runtime's backend is torch (TorchScript, ExecuTorch), in a child forked from
+    the torch fork server, as the reference: torch is imported there once for the run. What the backend imports
+    beyond it is timed apart (`import_s`), as in a zygote."""
+    from ..runtimes import get_runtime
+
+    if job.get("threads"):
+        import torch
+
+        torch.set_num_threads(int(job["threads"]))
+    t0 = time.perf_counter()
+    try:
+        get_runtime(job["format"]).import_backend()
+    except Exception:  # the row's own load reports it (a missing package names its extra)
+        pass
+    return {**run_job(job), "import_s": round(time.perf_counter() - t0, 3)}
+
+
 def main(argv: list[str]) -> int:
     job = json.loads(Path(argv[0]).read_text())
     sys.path += [p for p in job.get("sys_path") or [] if p not in sys.path]  # see the parent's plugins

@@ -108,18 +108,25 @@ class Bench:
                         warmup=self.warmup, reference=reference, labels_valid=ctx["labels_valid"],
                         files=ctx["files"], tolerances={p: asdict(t) for p, t in self.tolerances.items()})
         log = work / f"{name}.log"
-        zygote = None if reference or self._zygotes is None else self._zygotes.zygote(row.format)
+        forks = self._zygotes is not None and torch_backed(row.format)
+        zygote = None if reference or forks or self._zygotes is None else self._zygotes.zygote(row.format)
         oc = None
         if reference:  # the checkpoint needs torch: fork it from the server that has torch imported already
             from .child import reference_job
 
             oc = isolation.forked(reference_job, job, timeout, log)
+        elif forks:  # a torch runtime: the torch fork server is its zygote
+            from .child import torch_runtime_job
+
+            oc = isolation.forked(torch_runtime_job, job, timeout, log)
         elif zygote is not None:  # forked from its backend's zygote: the backend is imported once per run
             oc = zygote.run(job, timeout, log)
         if oc is None:  # a fresh interpreter: the runtime's own start-up, imports, threads and memory
             zygote = None
             oc = isolation.fresh(CHILD, job, timeout, log, env=isolation.child_env(self.threads))
         res = oc.result or {"status": "failed", "reason": oc.failure("runtime", timeout, log)}
+        if forks and oc.result:
+            row.import_s = res.get("import_s")
         if zygote is not None and oc.result:
             row.import_s = zygote.import_s
             if res.get("peak_rss_mb") is not None and zygote.peak_rss_mb is not None:
@@ -436,7 +443,7 @@ class Bench:
             return True
 
         runs = [fmt for fmt in self.formats if (fmt in self.artifacts or exportable(fmt))
-                and not unavailable_reason(fmt, self.device)]
+                and not unavailable_reason(fmt, self.device) and not torch_backed(fmt)]
         return ZygotePool(runs, work, self.threads) if runs else None
 
     def _keep(self, rows: list[Row], work: Path, dest: Path) -> Path:
@@ -460,11 +467,23 @@ class Bench:
         return [m for f in self.formats for m in get_exporter(f)[0].requires]
 
 
+def torch_backed(fmt: str) -> bool:
+    """True when `fmt`'s runtime imports torch first (TorchScript, ExecuTorch): its rows fork from the torch fork
+    server, which has torch imported already, instead of from a zygote of their own."""
+    from ..runtimes import get_runtime
+
+    try:
+        return tuple(get_runtime(fmt).backend_modules[:1]) == ("torch",)
+    except Exception:
+        return False
+
+
 def schedule(rows: list[Row]) -> str:
     """How the run shared the machine, for the report's notes."""
     if any(r.import_s is not None for r in rows):
         return ("every export ran first; each artifact then ran alone, in a process of its own forked from a "
-                "zygote that had imported its runtime's backend beside the exports (import s, apart from load s)")
+                "zygote that had imported its runtime's backend beside the exports (import s, apart from load s; "
+                "torch runtimes fork from the torch fork server, as the reference)")
     return "every export ran first; each artifact then ran alone, in a fresh interpreter (load s includes imports)"
 
 
