@@ -346,23 +346,23 @@ class Bench:
         self._zygotes = self._start_zygotes(work)  # their imports run beside everything until the runs
         try:
             info = self._inspect(work)
-        except BaseException:
+            self._mark("reading the model")
+            imgsz = int(self.imgsz or info["imgsz"])
+            if imgsz % 32:
+                new = -(-imgsz // 32) * 32
+                warnings.warn(f"imgsz={imgsz} is not a multiple of stride 32; using imgsz={new}", stacklevel=3)
+                imgsz = new
+            data = self.data or info["data"] or "digits"
+            val = prepare_val(str(data), imgsz, len(info["names"]), work)
+            self._mark("val split")
+            ctx = {"imgsz": imgsz, "checkpoint": info["checkpoint"], "sha256": info["sha256"],
+                   "data_root": val["root"], "labels_valid": val["labels_valid"], "files": val["files"]}
+            rows = self._all_rows(work, ctx, info)  # closes the zygotes when the runs are over
+        except BaseException:  # a model or data that cannot be used: no zygote outlives the run
             if self._zygotes is not None:
                 self._zygotes.close()
                 self._zygotes = None
             raise
-        self._mark("reading the model")
-        imgsz = int(self.imgsz or info["imgsz"])
-        if imgsz % 32:
-            new = -(-imgsz // 32) * 32
-            warnings.warn(f"imgsz={imgsz} is not a multiple of stride 32; using imgsz={new}", stacklevel=3)
-            imgsz = new
-        data = self.data or info["data"] or "digits"
-        val = prepare_val(str(data), imgsz, len(info["names"]), work)
-        self._mark("val split")
-        ctx = {"imgsz": imgsz, "checkpoint": info["checkpoint"], "sha256": info["sha256"],
-               "data_root": val["root"], "labels_valid": val["labels_valid"], "files": val["files"]}
-        rows = self._all_rows(work, ctx, info)
         return info, imgsz, str(data), val, rows
 
     def _threads_on_busy_machine(self, load: float | None) -> None:

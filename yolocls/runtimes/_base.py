@@ -52,9 +52,9 @@ class Runtime:
     # Rough seconds that import takes (one core of this project's machine): the bench imports the slowest first,
     # so that it overlaps the most work.
     import_cost_s: ClassVar[float] = 0.5
-    # Set by `load()` when the loaded graph's own input leaves the batch dimension free (a TensorFlow signature
-    # of shape (None, H, W, 3)) although the export recorded a static batch: `predict` then sends a batch in
-    # one call instead of one call per recorded batch (TensorFlow: 13 ms per batch-1 call, 42 ms for 32 images).
+    # Set by `load()` (through `takes_free_batch`) when the loaded graph takes any batch although the export
+    # recorded a static one: `predict` then sends a batch in one call instead of one call per recorded batch
+    # (TensorFlow: 13 ms per batch-1 call, 42 ms for 32 images).
     free_batch: bool = False
 
     @classmethod
@@ -165,6 +165,19 @@ class Runtime:
             raise ShapeError(f"artifact '{self.path}' accepts images of {hw[0]}x{hw[1]} only (static shape); got "
                              f"{x.shape[2]}x{x.shape[3]}. Predict with imgsz={hw[0]} or re-export with that imgsz")
         return x
+
+    def takes_free_batch(self, declared: bool) -> bool:
+        """Whether the graph, whose input declares a free batch dimension (`declared`), really runs a batch of
+        2: a graph can declare one and still fix the batch inside (onnx2tf and x2paddle keep an attention
+        block's reshape at the traced batch of 1: yolo11-cls, yolo26-cls). One call of zeros at load."""
+        if not declared:
+            return False
+        h, w = (list(self.metadata.get("imgsz") or [self.imgsz]) * 2)[:2]
+        try:
+            out = np.asarray(self.forward(np.zeros((2, 3, int(h), int(w)), np.float32)))
+        except Exception:  # the graph refused the batch: one call per recorded batch, as before
+            return False
+        return out.ndim >= 1 and out.shape[0] == 2
 
     def _chunks(self, x: np.ndarray) -> list[np.ndarray]:
         """`x` as the batches the artifact accepts: itself when dynamic, batch-free or of the artifact's batch,

@@ -93,7 +93,7 @@ class PaddleRuntime(Runtime):
         self.predictor = inference.create_predictor(cfg)
         self.input = self.predictor.get_input_handle(self.predictor.get_input_names()[0])
         self.output_name = self.predictor.get_output_names()[0]
-        self.free_batch = batch_of_program(prog) == -1  # exports since 2026-12: x2paddle's batch left free
+        self.free_batch = self.takes_free_batch(batch_of_program(prog) == -1)  # exports since 2026-12
 
     def version(self) -> str:
         return self.paddle.__version__

@@ -35,7 +35,7 @@ class GraphDefRuntime(Runtime):
         wrapped = tf.compat.v1.wrap_function(lambda: tf.compat.v1.import_graph_def(graph_def, name=""), [])
         self.fn = wrapped.prune(wrapped.graph.as_graph_element(io_names["input"]),
                                 wrapped.graph.as_graph_element(io_names["output"]))
-        self.free_batch = batch_is_free(self.fn.inputs[0].shape.as_list())
+        self.free_batch = self.takes_free_batch(batch_is_free(self.fn.inputs[0].shape.as_list()))
 
     def version(self) -> str:
         return self.tf.__version__

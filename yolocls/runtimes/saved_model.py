@@ -40,7 +40,7 @@ class SavedModelRuntime(Runtime):
         self.input_name = sig.get("input") or next(iter(self.fn.structured_input_signature[1]))
         self.output_name = sig.get("output") or next(iter(self.fn.structured_outputs))
         spec = self.fn.structured_input_signature[1].get(self.input_name)
-        self.free_batch = spec is not None and batch_is_free(spec.shape)
+        self.free_batch = self.takes_free_batch(spec is not None and batch_is_free(spec.shape))
 
     def version(self) -> str:
         return self.tf.__version__

@@ -87,7 +87,7 @@ class TFJSRuntime(Runtime):
             raise RuntimeError(f"tfjs runner sent an unexpected first frame (n={n})")
         self.info = json.loads(payload)
         inputs = self.info.get("inputs") or [{}]
-        self.free_batch = batch_is_free(inputs[0].get("shape"))
+        self.free_batch = self.takes_free_batch(batch_is_free(inputs[0].get("shape")))
 
     def _read_exact(self, size: int) -> bytes:
         data = self.proc.stdout.read(size)
