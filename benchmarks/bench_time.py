@@ -32,10 +32,9 @@ print("RESULT " + json.dumps({"rows": len(rows), "ok": sum(1 for r in rows if "â
 """
 
 
-DEMO = False  # --demo: yolocls runs `yolocls-bench --device cpu --check` (the demo) instead
-
-
-def run_once(tool: str, python: str, model: Path, data: Path, imgsz: int, tmp: Path) -> dict[str, float]:
+def run_once(tool: str, python: str, model: Path, data: Path, imgsz: int, tmp: Path,
+             demo: bool = False) -> dict[str, float]:
+    """One whole process of `tool`; `demo`: yolocls runs `yolocls-bench --device cpu --check` (the demo)."""
     folder = Path(tempfile.mkdtemp(prefix="bench-time-", dir=tmp))
     pt = folder / model.name
     shutil.copy(model, pt)
@@ -55,7 +54,7 @@ def run_once(tool: str, python: str, model: Path, data: Path, imgsz: int, tmp: P
             else:
                 env["PYTHONPATH"] = where
         cmd = [python, "-c", "import sys; from yolocls.cli import bench_main; sys.exit(bench_main())"]
-        if DEMO:  # issue 20's command: the built-in demo model and data, every format, the parity gate
+        if demo:  # issue 20's command: the built-in demo model and data, every format, the parity gate
             cmd += ["--device", "cpu", "--check", "--out", str(folder / "reports")]
         else:
             cmd += ["--model", str(pt), "--data", str(data), "--imgsz", str(imgsz), "--format", "all",
@@ -95,8 +94,6 @@ def main() -> None:
                                                        "(Ultralytics still benchmarks the model given)")
     ap.add_argument("--out", default=None, help="JSON to write (default: print only)")
     a = ap.parse_args()
-    global DEMO
-    DEMO = a.demo
     from yolocls.data.digits import write_digits
 
     tools = {"yolocls": sys.executable}
@@ -113,7 +110,7 @@ def main() -> None:
         data = write_digits(Path(tmp) / "digits")
         for _ in range(a.reps):  # A B A B
             for tool, python in tools.items():
-                runs[tool].append(run_once(tool, python, a.model, data, a.imgsz, Path(tmp)))
+                runs[tool].append(run_once(tool, python, a.model, data, a.imgsz, Path(tmp), a.demo))
                 print(tool, runs[tool][-1], flush=True)
     summary = {t: {"process_s": statistics.median(r["process_s"] for r in rs), "rows": rs[-1]["rows"],
                    "ok": rs[-1]["ok"]} for t, rs in runs.items()}

@@ -34,7 +34,7 @@ def import_backend(cls: type) -> None:
 def batch_is_free(shape: Any) -> bool:
     """True when a graph input's shape (a TensorShape, or model.json's list) leaves the batch dimension open."""
     dims = list(shape) if shape is not None else []
-    return bool(dims) and (dims[0] is None or dims[0] == -1 or str(dims[0]) in ("None", "-1"))
+    return bool(dims) and dims[0] in (None, -1)
 
 
 def nhwc_preprocess(preprocess: dict[str, Any]) -> dict[str, Any]:

@@ -75,9 +75,9 @@ def test_formats_sharing_a_backend_share_a_zygote():
 def test_the_pool_imports_the_slowest_backend_first(tmp_path, monkeypatch):
     """TensorFlow's import (the longest) starts first, so that it overlaps the reading of the model."""
     monkeypatch.setattr(zygote.ZygotePool, "_start_all", lambda self: None)  # the order only: start nothing
-    pool = zygote.ZygotePool(["onnx", "torchscript", "pb", "saved_model", "ncnn"], tmp_path, None)
-    assert list(pool._first.values()) == ["pb", "torchscript", "onnx", "ncnn"]
-    assert zygote.import_cost("pb") > zygote.import_cost("torchscript") > zygote.import_cost("onnx")
+    pool = zygote.ZygotePool(["onnx", "paddle", "pb", "saved_model", "ncnn"], tmp_path, None)
+    assert list(pool._first.values()) == ["pb", "paddle", "onnx", "ncnn"]
+    assert zygote.import_cost("pb") > zygote.import_cost("paddle") > zygote.import_cost("onnx")
     assert zygote.import_cost("no-such-format") == 0.0
 
 
@@ -103,13 +103,14 @@ def test_a_bench_row_reports_its_backend_import_apart_from_its_load(ultralytics_
 def test_torch_runtimes_fork_from_the_torch_fork_server_not_a_zygote(ultralytics_fixture, monkeypatch):
     """TorchScript's backend is torch, which the fork server has imported: no zygote imports it again."""
     from yolocls.bench import runner
+    from yolocls.bench.zygote import torch_backed
 
     started = []
     real = zygote.ZygotePool.__init__
     monkeypatch.setattr(zygote.ZygotePool, "__init__",
                         lambda self, formats, *a, **k: started.extend(formats) or real(self, formats, *a, **k))
-    assert runner.torch_backed("torchscript") and runner.torch_backed("executorch")
-    assert not runner.torch_backed("onnx") and not runner.torch_backed("no-such-format")
+    assert torch_backed("torchscript") and torch_backed("executorch")
+    assert not torch_backed("onnx") and not torch_backed("no-such-format")
     rows = runner.Bench(model=ultralytics_fixture, data="digits", formats="torchscript,onnx", imgsz=32, out=None,
                         verbose=False, runs=20, warmup=2).run().rows
     ts = next(r for r in rows if r.format == "torchscript")

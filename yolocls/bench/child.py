@@ -185,13 +185,18 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def reference_job(job: dict[str, Any]) -> dict[str, Any]:
-    """run_job for the reference checkpoint, in a child forked from the torch fork server (torch is already
-    imported there, so OMP_NUM_THREADS can no longer take effect: set the thread count directly)."""
+def _torch_threads(job: dict[str, Any]) -> None:
+    """In a child forked from the torch fork server: torch is already imported there, so OMP_NUM_THREADS can no
+    longer take effect; set the job's thread count directly."""
     if job.get("threads"):
         import torch
 
         torch.set_num_threads(int(job["threads"]))
+
+
+def reference_job(job: dict[str, Any]) -> dict[str, Any]:
+    """run_job for the reference checkpoint, in a child forked from the torch fork server."""
+    _torch_threads(job)
     return run_job(job)
 
 
@@ -201,10 +206,7 @@ def torch_runtime_job(job: dict[str, Any]) -> dict[str, Any]:
     beyond it is timed apart (`import_s`), as in a zygote."""
     from ..runtimes import get_runtime
 
-    if job.get("threads"):
-        import torch
-
-        torch.set_num_threads(int(job["threads"]))
+    _torch_threads(job)
     t0 = time.perf_counter()
     try:
         get_runtime(job["format"]).import_backend()

@@ -28,7 +28,7 @@ from .options import TOLERANCE_KEYS, build_tolerances, export_options, parse_bat
 from .rows import BenchReport, Row, evaluate_gate
 from .valdata import prepare_val
 from .workdir import work_folder
-from .zygote import ZygotePool
+from .zygote import ZygotePool, torch_backed
 
 CHILD = "yolocls.bench.child"
 
@@ -212,8 +212,9 @@ class Bench:
                     if stop.is_set():
                         return
                     job = jobs[fmt]
-                    if lanes > 1 and not self.threads:  # lanes with every core each oversubscribe them (measured
-                        job = {**job, "threads": max(1, cores // max(1, working[0]))}  # slower); the last, all
+                    if lanes > 1 and not self.threads:  # a lane with every core oversubscribes them (measured
+                        # slower) while other lanes export; the last lane exporting gets them all
+                        job = {**job, "threads": max(1, cores // max(1, working[0]))}
                     results[fmt] = self._forked(export_job, job, self.timeout, work, f"export-{fmt}",
                                                 worker=self._exports[i])
                     if self._progress is not None:
@@ -465,17 +466,6 @@ class Bench:
         from ..exporters._registry import get_exporter
 
         return [m for f in self.formats for m in get_exporter(f)[0].requires]
-
-
-def torch_backed(fmt: str) -> bool:
-    """True when `fmt`'s runtime imports torch first (TorchScript, ExecuTorch): its rows fork from the torch fork
-    server, which has torch imported already, instead of from a zygote of their own."""
-    from ..runtimes import get_runtime
-
-    try:
-        return tuple(get_runtime(fmt).backend_modules[:1]) == ("torch",)
-    except Exception:
-        return False
 
 
 def schedule(rows: list[Row]) -> str:

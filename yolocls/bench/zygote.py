@@ -49,6 +49,12 @@ def backend_key(fmt: str) -> tuple[str, ...]:
         return (f"<{fmt}>",)
 
 
+def torch_backed(fmt: str) -> bool:
+    """True when `fmt`'s runtime imports torch first (TorchScript, ExecuTorch): its rows fork from the torch fork
+    server, which has torch imported already, instead of from a zygote of their own."""
+    return backend_key(fmt)[:1] == ("torch",)
+
+
 def import_cost(fmt: str) -> float:
     """The runtime's own estimate of its backend's import time (`Runtime.import_cost_s`)."""
     from ..runtimes import get_runtime

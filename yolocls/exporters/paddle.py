@@ -66,7 +66,6 @@ def convert(model, x, save_dir: Path) -> tuple[Path, Path]:
     chatty.setLevel(logging.WARNING)
     try:
         with contextlib.redirect_stdout(log), warnings.catch_warnings(), batch_free_program():
-            warnings.filterwarnings("ignore", message="No ccache found")
             warnings.filterwarnings("ignore", message="The input to trace is already a ScriptModule")
             warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit is deprecated in favour of torch.export
             # Traced here, without check_trace (x2paddle's own trace checks it: a second trace compared through

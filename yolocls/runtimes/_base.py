@@ -172,9 +172,9 @@ class Runtime:
         block's reshape at the traced batch of 1: yolo11-cls, yolo26-cls). One call of zeros at load."""
         if not declared:
             return False
-        h, w = (list(self.metadata.get("imgsz") or [self.imgsz]) * 2)[:2]
+        hw = list(self.metadata.get("imgsz") or [self.imgsz])
         try:
-            out = np.asarray(self.forward(np.zeros((2, 3, int(h), int(w)), np.float32)))
+            out = np.asarray(self.forward(np.zeros((2, 3, int(hw[0]), int(hw[-1])), np.float32)))
         except Exception:  # the graph refused the batch: one call per recorded batch, as before
             return False
         return out.ndim >= 1 and out.shape[0] == 2

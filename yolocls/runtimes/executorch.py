@@ -51,7 +51,6 @@ class ExecuTorchRuntime(Runtime):
 
     name = "executorch"
     backend_modules = ("torch", "executorch.extension.pybindings._C")  # torch first: _C links libtorch
-    import_cost_s = 2.5
     suffixes = (SUFFIX, ".pte")
     extra = "executorch"
 

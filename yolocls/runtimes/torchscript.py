@@ -17,7 +17,6 @@ METADATA_FILE = "metadata.json"  # the module's extra file holding the yolocls m
 class TorchScriptRuntime(Runtime):
     name = "torchscript"
     backend_modules = ("torch",)
-    import_cost_s = 2.0
     suffixes = (".torchscript", ".torchscript.pt")
     content = "torchscript"
 
