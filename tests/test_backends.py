@@ -116,3 +116,34 @@ def test_tensorflow_imported_without_keras_has_the_ordinary_package_path():
         assert out.returncode == 0, out.stderr[-2000:]
         seen[how] = json.loads(out.stdout.strip().splitlines()[-1])
     assert seen["plain"] == seen["no-keras"] and None not in seen["plain"]["path"]
+
+
+GC_CODE = """
+import gc, json
+from yolocls import _backends
+seen = {}
+with _backends.gc_paused():
+    seen["inside"] = gc.isenabled()
+seen["after"], seen["frozen_in_a_user_process"] = gc.isenabled(), gc.get_freeze_count()
+gc.disable()
+with _backends.gc_paused():
+    pass
+seen["left_off"] = not gc.isenabled()
+gc.enable()
+_backends.freeze_after_imports()  # what the bench's own processes do
+import colorsys  # noqa: F401
+with _backends.gc_paused():
+    made = [[i] for i in range(1000)]
+seen["frozen_after_imports"] = gc.get_freeze_count()
+seen["enabled_again"] = gc.isenabled()
+print(json.dumps(seen))
+"""
+
+
+def test_gc_paused_restores_the_collector_and_freezes_only_where_asked():
+    out = subprocess.run([sys.executable, "-c", GC_CODE], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got.pop("frozen_after_imports") > 1000  # the block's objects and everything before it
+    assert got == {"inside": False, "after": True, "frozen_in_a_user_process": 0, "left_off": True,
+                   "enabled_again": True}

@@ -10,11 +10,20 @@ and TensorFlow then sits in the process (see above). yolocls converts traced Tor
 only, so `import_coremltools()` imports it with those packages hidden (`hidden_packages`): coremltools then
 lacks the TensorFlow/scikit-learn/xgboost frontends and the ExecuTorch/torchao program support, which we
 never call, and it imports neither TensorFlow nor paddle.
+
+Importing a big backend is mostly spent allocating objects that live as long as the process, and Python's
+cyclic garbage collector scans all of them again and again meanwhile: 0.5-2 s of a 3-8 s import here (torchao and
+ExecuTorch's XNNPACK partitioner 1.1 s, TensorFlow for a runtime 1.0 s, TensorFlow with onnx2tf 2.0 s). So those
+imports run under `gc_paused()`. In the bench's own processes (its fork server, export workers and runtime
+zygotes, which call `freeze_after_imports()`), what an import built is then frozen out of later collections
+(`gc.freeze`), so a conversion that follows collects only its own objects (ExecuTorch's lowering: 0.75 s of
+collections -> 0.25 s). A user's process is never frozen: garbage cycles frozen there would never be freed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -25,6 +34,32 @@ import threading
 import warnings
 from collections.abc import Iterator
 from types import ModuleType
+
+_freeze_after_imports = False  # set by the bench's own processes (freeze_after_imports); inherited by fork
+
+
+def freeze_after_imports() -> None:
+    """In this process (and in those forked from it), `gc_paused()` ends by freezing what exists then
+    (`gc.freeze`): for processes of yolocls' own that import backends and then work, never for a user's."""
+    global _freeze_after_imports
+    _freeze_after_imports = True
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off inside the block (heavy imports: they make long-lived objects, not
+    garbage), and back as it was after it; in a process that called `freeze_after_imports()`, everything that
+    exists then is first frozen out of later collections."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if _freeze_after_imports:
+            gc.freeze()
+        if enabled:
+            gc.enable()
+
 
 # What coremltools' optional probes import that a TorchScript -> ML program conversion never uses.
 COREMLTOOLS_UNUSED = ("tensorflow", "sklearn", "xgboost", "executorch", "torchao", "transformers", "torchvision",
@@ -39,7 +74,7 @@ def import_paddle_module() -> ModuleType:
     """`import paddle`, without its thread setting leaking into os.environ (ImportError propagates)."""
     before = {k: os.environ.get(k) for k in _PADDLE_ENV}
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), gc_paused():
             warnings.simplefilter("ignore")  # "No ccache found" and kin, on every import
             import paddle
     finally:
@@ -72,9 +107,10 @@ def import_tensorflow(*, keras: bool = True, paddle: bool = True) -> ModuleType:
     if paddle:
         paddle_first()
     if keras or "tensorflow" in sys.modules:
-        import tensorflow as tf
+        with gc_paused():
+            import tensorflow as tf
     else:
-        with hidden_packages(TENSORFLOW_UNUSED_TO_RUN):
+        with hidden_packages(TENSORFLOW_UNUSED_TO_RUN), gc_paused():
             import tensorflow as tf
         _keras_path(tf)
     return tf
@@ -137,7 +173,7 @@ def import_coremltools(unused: tuple[str, ...] = COREMLTOOLS_UNUSED) -> ModuleTy
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "Torch version ... has not been tested with coremltools" and kin
         try:
-            with hidden_packages(unused):
+            with hidden_packages(unused), gc_paused():
                 import coremltools as ct
         except ModuleNotFoundError as e:
             if (e.name or "").partition(".")[0] not in unused:

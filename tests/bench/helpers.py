@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -15,6 +16,11 @@ def segfault(job: dict[str, Any]) -> dict[str, Any]:
     print("about to crash", flush=True)
     os.kill(os.getpid(), signal.SIGSEGV)
     return {"status": "ok"}  # never reached
+
+
+def gc_state(job: dict[str, Any]) -> dict[str, Any]:
+    return {"status": "ok", "gc_frozen": gc.get_freeze_count(), "gc_on": gc.isenabled(),
+            "torch": "torch" in sys.modules}
 
 
 def answer(job: dict[str, Any]) -> dict[str, Any]:
@@ -51,7 +57,7 @@ def main(argv: list[str]) -> None:
     Path(job["result"]).write_text(json.dumps({
         "status": "ok", "slept": job.get("sleep", 0), "pid": os.getpid(), "pgid": os.getpgid(0),
         "torch": "torch" in sys.modules, "onnxruntime": "onnxruntime" in sys.modules,
-        "omp": os.environ.get("OMP_NUM_THREADS")}))
+        "omp": os.environ.get("OMP_NUM_THREADS"), "gc_frozen": gc.get_freeze_count(), "gc_on": gc.isenabled()}))
 
 
 if __name__ == "__main__":  # `python -m tests.bench.helpers JOB.json`

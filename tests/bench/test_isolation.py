@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -16,6 +18,18 @@ def test_forked_child_result_comes_back(tmp_path):
     oc = isolation.forked(helpers.answer, {"value": 21, "result": str(tmp_path / "r.json")}, 60, tmp_path / "log")
     assert oc.result is not None and oc.result["value"] == 42 and oc.exitcode == 0
     assert not oc.timed_out
+
+
+def test_forked_children_start_with_torch_imported_and_frozen_out_of_their_collections(tmp_path):
+    oc = isolation.forked(helpers.gc_state, {"result": str(tmp_path / "r.json")}, 60, tmp_path / "log")
+    assert oc.result["torch"] and oc.result["gc_on"] and oc.result["gc_frozen"] > 100_000
+
+
+def test_the_fork_server_ends_without_tearing_torch_down():
+    """The preload's exit handler runs first and ends the process at once (here: with 0, not sys.exit's 3)."""
+    code = "import sys, atexit; atexit.register(print, 'teardown ran'); import yolocls.bench.preload; sys.exit(3)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and "teardown ran" not in out.stdout, out.stderr[-2000:]
 
 
 def test_segfaulting_child_is_reported_as_a_crash_with_its_last_log_line(tmp_path):

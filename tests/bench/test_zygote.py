@@ -29,6 +29,8 @@ def test_rows_fork_from_one_zygote_that_imported_the_backend_once_and_outlives_a
         # environment of a fresh child
         assert ra["pid"] != rb["pid"] and ra["pgid"] == ra["pid"] and rb["pgid"] == rb["pid"]
         assert ra["onnxruntime"] and not ra["torch"] and ra["omp"] == "2"
+        # what the zygote imported is frozen out of the row's collections; the collector itself is on
+        assert ra["gc_frozen"] > 10_000 and ra["gc_on"]
         assert "child started" in (tmp_path / "a.log").read_text()
 
         crash = z.run(job(tmp_path, "c", crash=True), 60, tmp_path / "c.log")
@@ -115,4 +117,5 @@ def test_torch_runtimes_fork_from_the_torch_fork_server_not_a_zygote(ultralytics
                         verbose=False, runs=20, warmup=2).run().rows
     ts = next(r for r in rows if r.format == "torchscript")
     assert ts.status == "ok" and ts.parity_passed and ts.import_s is not None and ts.load_s < 5
+    assert ts.import_s < sum(ts.phases.values())  # the backend's import alone, not the row's run with it
     assert started == ["onnx"]

@@ -204,15 +204,18 @@ def torch_runtime_job(job: dict[str, Any]) -> dict[str, Any]:
     """run_job for an artifact whose runtime's backend is torch (TorchScript, ExecuTorch), in a child forked from
     the torch fork server, as the reference: torch is imported there once for the run. What the backend imports
     beyond it is timed apart (`import_s`), as in a zygote."""
+    from .._backends import gc_paused
     from ..runtimes import get_runtime
 
     _torch_threads(job)
     t0 = time.perf_counter()
     try:
-        get_runtime(job["format"]).import_backend()
+        with gc_paused():
+            get_runtime(job["format"]).import_backend()
     except Exception:  # the row's own load reports it (a missing package names its extra)
         pass
-    return {**run_job(job), "import_s": round(time.perf_counter() - t0, 3)}
+    import_s = round(time.perf_counter() - t0, 3)
+    return {**run_job(job), "import_s": import_s}
 
 
 def main(argv: list[str]) -> int:

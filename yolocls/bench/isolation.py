@@ -29,9 +29,9 @@ from typing import Any
 
 from .._io import write_text
 
-# Imported once by the fork server: children forked from it start with PyTorch and the model code loaded.
-# (Nothing here loads the format plugins: a child must discover third-party plugins itself.)
-PRELOAD = ["yolocls.models", "yolocls.engine.exporter"]
+# Imported once by the fork server: children forked from it start with PyTorch and the model code loaded
+# (bench/preload.py). (Nothing there loads the format plugins: a child must discover third-party plugins itself.)
+PRELOAD = ["yolocls.bench.preload"]
 _ctx: Any = None
 
 

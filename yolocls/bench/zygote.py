@@ -268,10 +268,14 @@ def main(argv: list[str]) -> int:
     t0 = time.perf_counter()
     error = None
     try:
-        from ..runtimes import get_runtime
-        from . import child  # noqa: F401 - what every row imports, imported once
+        from .._backends import freeze_after_imports, gc_paused
 
-        get_runtime(fmt).import_backend()
+        freeze_after_imports()  # the rows forked from here collect only their own objects
+        with gc_paused():
+            from ..runtimes import get_runtime
+            from . import child  # noqa: F401 - what every row imports, imported once
+
+            get_runtime(fmt).import_backend()
     except Exception as e:  # the row's own load reports it (a missing package names its extra)
         error = f"{type(e).__name__}: {e}"
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
@@ -287,7 +291,8 @@ def main(argv: list[str]) -> int:
         _reply(out, {"pid": pid})
         _, status = os.waitpid(pid, 0)
         _reply(out, {"exit": os.waitstatus_to_exitcode(status)})
-    return 0
+    sys.stderr.flush()
+    os._exit(0)  # EOF from the bench: nothing to clean up (every child was waited for), so skip the teardown
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from .._backends import import_tensorflow
+from .._backends import gc_paused, import_tensorflow
 from .._tf import SIGNATURE, nhwc_preprocess
 from ._blocks import TENSOR_PREFIX
 from ._context import ExportContext
@@ -113,7 +113,8 @@ def _keras_with_blocks(ctx: ExportContext, softmax: bool) -> Any:
     if key in ctx._cache:
         return ctx._cache[key]
     import_tf()
-    import onnx2tf
+    with gc_paused():
+        import onnx2tf
 
     src = onnx_for_tf(ctx, softmax)
     digest = hashlib.sha256(src.read_bytes()).hexdigest()

@@ -16,6 +16,7 @@ import types
 from pathlib import Path
 
 from .. import metadata as md_io
+from .._backends import gc_paused
 from .._tf import SIGNATURE
 from . import _onnx2tf
 from ._context import ExportContext
@@ -39,7 +40,8 @@ def import_converter() -> types.ModuleType:
     for name in STUBBED:
         if name not in sys.modules:
             sys.modules[name] = types.ModuleType(name)
-    from tensorflowjs.converters import tf_saved_model_conversion_v2
+    with gc_paused():
+        from tensorflowjs.converters import tf_saved_model_conversion_v2
 
     return tf_saved_model_conversion_v2
 
