@@ -3,6 +3,7 @@ a float softmax, and a runtime that says it needs PyTorch (the pip wheel's bindi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from pathlib import Path
@@ -99,10 +100,29 @@ def test_a_missing_package_is_named(et_exports, blocked, message):
     assert message in r.stdout, r.stdout
 
 
-def test_skipping_unmatchable_xnnpack_patterns_changes_no_byte(et_exports, digits_ckpt, tmp_path, monkeypatch):
+def test_shared_provenance_links_the_same_sources_and_is_undone():
+    import torch
+    from torch.fx import traceback as fx_traceback
+
+    from yolocls.exporters import executorch as et
+
+    node = next(iter(torch.fx.symbolic_trace(torch.nn.ReLU()).graph.nodes))
+    source = fx_traceback.NodeSource(None, "earlier pass")
+    node.meta["from_node"] = [source]
+    original = fx_traceback.NodeSource.__init__
+    with et.provenance_shared():
+        shared = fx_traceback.NodeSource(node, "a pass")
+    assert fx_traceback.NodeSource.__init__ is original
+    copied = fx_traceback.NodeSource(node, "a pass")
+    assert shared.from_node[0] is source and copied.from_node[0] is not source  # linked, not deep-copied
+    assert shared == copied and node.meta["from_node"] == [source] and shared.name == node.name
+
+
+def test_lowering_shortcuts_change_no_byte(et_exports, digits_ckpt, tmp_path, monkeypatch):
     """The pattern sets skipped while lowering a graph without their ops: every pattern of a set holds one of
-    the ops PATTERN_SETS names (so none could have matched), the lowered program is the same byte for byte as
-    with the patterns built, and the pattern builders are restored afterwards."""
+    the ops PATTERN_SETS names (so none could have matched), and the pattern builders are restored afterwards.
+    With the patterns built and the provenance deep-copied, as ExecuTorch does, the lowered program is the same
+    byte for byte."""
     import shutil
 
     import torch
@@ -127,5 +147,6 @@ def test_skipping_unmatchable_xnnpack_patterns_changes_no_byte(et_exports, digit
         assert skipped == ["bilinear_2d", "sdpa"]  # yolov8n-cls: no upsampling, no attention
     assert {name: getattr(getattr(graphs, name), getter) for name, (getter, _) in et.PATTERN_SETS.items()} == builders
     monkeypatch.setattr(et, "PATTERN_SETS", {})  # every pattern built and matched, as ExecuTorch does
+    monkeypatch.setattr(et, "provenance_shared", contextlib.nullcontext)  # and every chain copied
     built = export_model(model, "executorch", source=shutil.copy(digits_ckpt, tmp_path / "best.pt"))
     assert (Path(built.path) / "model.pte").read_bytes() == (et_exports["fp32"] / "model.pte").read_bytes()

@@ -17,6 +17,7 @@ from typing import Any
 
 from .. import _io
 from .. import metadata as md_io
+from .._backends import gc_paused
 from ..runtimes.executorch import PROGRAM_FILE, SUFFIX
 from ._context import ExportContext
 from ._registry import ExporterSpec, register_exporter
@@ -125,6 +126,35 @@ def unmatchable_patterns_skipped(program: Any) -> Iterator[list[str]]:
             setattr(module, getter, original)
 
 
+@contextlib.contextmanager
+def provenance_shared() -> Iterator[None]:
+    """While lowering, each node's provenance (`meta["from_node"]`, a chain of `torch.fx.traceback.NodeSource`
+    that grows by one link per pass) is shared with the node it came from instead of deep-copied: every one of
+    the ~20 passes retraces the graph, so the copies cost O(passes^2) per node (0.6-1 s of an 8 s lowering
+    here). NodeSource objects are never changed after they are made, so the program, its debug handles
+    included, is the same (tests/exporters/test_executorch.py compares the .pte bytes)."""
+    from torch.fx import traceback as fx_traceback
+
+    cls = fx_traceback.NodeSource
+    original = cls.__init__
+
+    def init(self: Any, node: Any, pass_name: str = "", action: Any = None) -> None:
+        chain = node.meta.pop("from_node", None) if node is not None else None
+        try:
+            original(self, node, pass_name, action)  # from_node = [] without the chain to copy
+        finally:
+            if chain is not None:
+                node.meta["from_node"] = chain
+        if chain is not None:
+            self.from_node = list(chain)
+
+    cls.__init__ = init
+    try:
+        yield
+    finally:
+        cls.__init__ = original
+
+
 @register_exporter(SPEC)
 def export(ctx: ExportContext) -> Path:
     import torch
@@ -132,10 +162,11 @@ def export(ctx: ExportContext) -> Path:
     example = ctx.example_input()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # exir's and torch.export's deprecation chatter, one line per pass
-        import torchao
-        from executorch import version as et_version
-        from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
-        from executorch.exir import to_edge_transform_and_lower
+        with gc_paused():
+            import torchao
+            from executorch import version as et_version
+            from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+            from executorch.exir import to_edge_transform_and_lower
 
         versions = {**ctx.metadata["versions"], "executorch": et_version.__version__, "torch": str(torch.__version__)}
         if ctx.opts.int8:
@@ -143,10 +174,10 @@ def export(ctx: ExportContext) -> Path:
             versions["torchao"] = torchao.__version__
         else:  # BatchNorm folded first: half the graph for the edge passes (lowering 8-10 s instead of 12-19 s)
             program = splits_as_slices(torch.export.export(ctx.fused_model(), (example,)))
-        with unmatchable_patterns_skipped(program):
+        with unmatchable_patterns_skipped(program), provenance_shared():
             edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
-        delegate = delegation(edge.exported_program())
-        lowered = edge.to_executorch()
+            delegate = delegation(edge.exported_program())
+            lowered = edge.to_executorch()
     _io.write_bytes(ctx.path / PROGRAM_FILE, lowered.buffer)
     ctx.metadata.update(precision=ctx.opts.precision, dynamic=False, versions=versions, delegate=delegate)
     md_io.write_metadata_file(ctx.path, ctx.metadata)
