@@ -118,14 +118,16 @@ def test_export_groups_keep_formats_of_one_backend_together_costliest_first(monk
     jobs = {f: {} for f in exporter_names()}
     groups = plan_groups(jobs)
     assert sorted(f for g in groups for f in g) == sorted(jobs)
-    first = {f: get_exporter(f)[0].requires[0] for f in jobs}
+    first = {f: get_exporter(f)[0].group for f in jobs}
     for g in groups:  # one backend's formats (its import, its conversion cache) in one group, in the run's order
         assert len({first[f] for f in g}) == 1 and g == [f for f in jobs if f in g]
     assert len(groups) == len(set(first.values()))
+    assert first["onnx"] == "onnx" and first["ncnn"] == "ncnn"  # by default, the first module required
+    assert first["paddle"] == "tensorflow"  # TensorFlow's worker imports paddle first anyway
     cost = [sum(get_exporter(f)[0].cost_s for f in g) for g in groups]
     assert cost == sorted(cost, reverse=True) and cost[0] > cost[-1]
     tf = next(g for g in groups if "saved_model" in g)
-    assert {"pb", "tflite", "tfjs"} <= set(tf) and groups.index(tf) < groups.index(["onnx"])
+    assert {"pb", "tflite", "tfjs", "paddle"} <= set(tf) and groups.index(tf) < groups.index(["onnx"])
     assert plan_groups({}) == []
     monkeypatch.delenv("YOLOCLS_BENCH_EXPORT_LANES", raising=False)
     assert export_lanes(1) == 1 and export_lanes(2) == 2 and export_lanes(16) == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 from typing import Any
 
 from .rows import STATUS_LABELS, BenchReport, Row
@@ -70,13 +71,33 @@ def _throughput_panel(ax: Any, rows: list[Row], batches: list[int]) -> None:
         ax.legend(fontsize=8, loc="lower right")
 
 
-def chart_png(report: BenchReport) -> bytes:
-    """The two-panel chart as PNG bytes."""
+def import_matplotlib() -> tuple[Any, Any]:
+    """pyplot (on the Agg backend) and Patch: ~1 s of import here, which the bench starts in a thread of its
+    own while the exports run (the parent only waits then), so the chart does not wait for it at the end."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
+
+    return plt, Patch
+
+
+def start_import() -> None:
+    """`import_matplotlib()` in a daemon thread; a failure there is left to `chart_png`, which imports again
+    and reports it."""
+    def quietly() -> None:
+        try:
+            import_matplotlib()
+        except Exception:
+            pass
+
+    threading.Thread(target=quietly, name="bench-chart-import", daemon=True).start()
+
+
+def chart_png(report: BenchReport) -> bytes:
+    """The two-panel chart as PNG bytes."""
+    plt, Patch = import_matplotlib()
 
     s = report.settings
     rows = [r for r in report.rows if r.ran and r.median_ms]

@@ -394,6 +394,10 @@ class Bench:
         prepared = {fmt: self._prepare_row(fmt, ctx) for fmt in self.formats}
         jobs = {fmt: job for fmt, (_, job) in prepared.items() if job is not None}
         self._progress = bar.set_postfix_str
+        if self.out:  # the chart's matplotlib, imported while this process only waits for the exports
+            from .chart import start_import
+
+            start_import()
         try:
             try:
                 results = self._export_all(jobs, work)
@@ -491,16 +495,16 @@ def export_lanes(cores: int) -> int:
 
 
 def plan_groups(jobs: dict[str, dict[str, Any]]) -> list[list[str]]:
-    """The formats of `jobs` as export groups: formats whose exporters require the same first module form one
-    group, exported one after another by one worker (a shared import and conversion cache), in the run's format
-    order. The groups come costliest first (the sum of their exporters' `cost_s`): lanes that take the next
-    group as they free up then start the longest exports first and end together."""
+    """The formats of `jobs` as export groups: formats of one `ExporterSpec.group` (by default, exporters that
+    require the same first module) are exported one after another by one worker (a shared import and
+    conversion cache), in the run's format order. The groups come costliest first (the sum of their exporters'
+    `cost_s`): lanes that take the next group as they free up then start the longest exports first and end
+    together."""
     from ..exporters._registry import get_exporter
 
     groups: dict[str, list[str]] = {}
     for fmt in jobs:
-        requires = get_exporter(fmt)[0].requires
-        groups.setdefault(requires[0] if requires else fmt, []).append(fmt)
+        groups.setdefault(get_exporter(fmt)[0].group, []).append(fmt)
     return sorted(groups.values(), key=lambda g: -sum(get_exporter(f)[0].cost_s for f in g))
 
 

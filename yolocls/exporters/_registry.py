@@ -32,6 +32,8 @@ class ExporterSpec:
     cost_s: the export's rough seconds (yolov8n-cls at 32 px on one core of this project's machine, imports
     included, benchmarks/results/export_time_formats.json): only the bench reads it, to start the longest
     exports first so its export lanes end together (bench.runner.plan_groups).
+    export_group: which bench export worker exports the format, one after another with the other formats of
+    its group, their imports and conversions shared (default: the first module of `requires`).
     """
 
     name: str
@@ -46,6 +48,12 @@ class ExporterSpec:
 
     install_hint: str | None = None
     cost_s: float = 1.0
+    export_group: str | None = None
+
+    @property
+    def group(self) -> str:
+        """The bench export worker's group (`export_group`, else the first required module, else the name)."""
+        return self.export_group or (self.requires[0] if self.requires else self.name)
 
     def artifact_path(self, stem_path: Path, precision: str = "fp32") -> Path:
         """The one naming rule of artifacts: `runs/.../best.pt` -> `runs/.../best.onnx` or

@@ -20,13 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from .. import metadata as md_io
+from .._backends import gc_paused
 from ..errors import ExportError
 from ..runtimes.paddle import MODEL_FILE, PARAMS_FILE, import_paddle
 from ._context import ExportContext
 from ._registry import ExporterSpec, register_exporter
 
+# Exported in the TensorFlow formats' bench worker: TensorFlow's import brings paddle in first there anyway
+# (_backends.import_tensorflow), so a worker of its own would import paddle a second time (~3 s here).
 SPEC = ExporterSpec(name="paddle", title="PaddlePaddle", suffix="_paddle_model", is_dir=True, extra="paddle",
-                    requires=("paddle", "x2paddle"), options=frozenset({"imgsz", "batch"}), cost_s=4.5)
+                    requires=("paddle", "x2paddle"), options=frozenset({"imgsz", "batch"}), cost_s=4.5,
+                    export_group="tensorflow")
 GENERATED_MODULE = "x2paddle_code"  # x2paddle writes and imports this module from its save_dir
 
 
@@ -91,7 +95,8 @@ def convert(model, x, save_dir: Path) -> tuple[Path, Path]:
 @register_exporter(SPEC)
 def export(ctx: ExportContext) -> Path:
     paddle = import_paddle()  # before x2paddle, which imports paddle itself (its ccache warning, its OMP setting)
-    import x2paddle
+    with gc_paused():
+        import x2paddle
 
     from ..models.attention import reshape_with_input_sizes  # x2paddle has no unflatten/reshape_as
 
