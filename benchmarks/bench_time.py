@@ -32,6 +32,21 @@ print("RESULT " + json.dumps({"rows": len(rows), "ok": sum(1 for r in rows if "â
 """
 
 
+def cpu_times() -> dict[str, float] | None:
+    """Seconds this machine's cores have spent so far (from /proc/stat, all cores): busy (user, nice, system,
+    irq, softirq), idle, iowait, and steal (taken by the hypervisor); None where there is none. Over a run,
+    busy is the work it took, which this noisy machine inflates much less than wall time (nothing else runs
+    under cpu-exclusive); steal and idle say where the rest of the wall time went."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    except OSError:
+        return None
+    user, nice, system, idle, iowait, irq, softirq, steal = fields
+    tick = os.sysconf("SC_CLK_TCK")
+    return {"busy": (user + nice + system + irq + softirq) / tick, "idle": idle / tick, "iowait": iowait / tick,
+            "steal": steal / tick}
+
+
 def run_once(tool: str, python: str, model: Path, data: Path, imgsz: int, tmp: Path,
              demo: bool = False) -> dict[str, float]:
     """One whole process of `tool`; `demo`: yolocls runs `yolocls-bench --device cpu --check` (the demo)."""
@@ -59,9 +74,10 @@ def run_once(tool: str, python: str, model: Path, data: Path, imgsz: int, tmp: P
         else:
             cmd += ["--model", str(pt), "--data", str(data), "--imgsz", str(imgsz), "--format", "all",
                     "--out", str(folder / "reports")]
-    t0 = time.perf_counter()
+    cpu0, t0 = cpu_times(), time.perf_counter()
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=folder, timeout=1800)
-    wall = time.perf_counter() - t0
+    wall, cpu1 = time.perf_counter() - t0, cpu_times()
+    cpu = {f"{k}_cpu_s": round(cpu1[k] - cpu0[k], 1) for k in cpu0} if cpu0 and cpu1 else {}
     if out.returncode:
         raise SystemExit(f"{tool} failed (exit {out.returncode}):\n{out.stderr[-3000:]}")
     if tool == "ultralytics":
@@ -77,7 +93,7 @@ def run_once(tool: str, python: str, model: Path, data: Path, imgsz: int, tmp: P
              "per_row": {x["format"]: {"status": x["status"], "export_s": x.get("export_s"),
                                        "row_s": x.get("seconds"), "phases": x.get("phases")} for x in rows}}
     shutil.rmtree(folder, ignore_errors=True)
-    return {"process_s": round(wall, 2), **r}
+    return {"process_s": round(wall, 2), **cpu, **r}
 
 
 def main() -> None:
@@ -112,7 +128,8 @@ def main() -> None:
             for tool, python in tools.items():
                 runs[tool].append(run_once(tool, python, a.model, data, a.imgsz, Path(tmp), a.demo))
                 print(tool, runs[tool][-1], flush=True)
-    summary = {t: {"process_s": statistics.median(r["process_s"] for r in rs), "rows": rs[-1]["rows"],
+    summary = {t: {"process_s": statistics.median(r["process_s"] for r in rs),
+                   "busy_cpu_s": statistics.median(r.get("busy_cpu_s") or 0.0 for r in rs), "rows": rs[-1]["rows"],
                    "ok": rs[-1]["ok"]} for t, rs in runs.items()}
     if "ultralytics" in summary:
         for t in tools:
