@@ -59,6 +59,11 @@ def foreign_load(window: float = 0.1) -> float | None:
     return max(0.0, (b[0] - a[0]) - (own_b - own_a)) / max(t_b - t_a, 1e-3)
 
 
+def cores_taken(load: float) -> int:
+    """How many usable cores a foreign load of `load` cores' worth keeps busy (BUSY_SHARE or more of one)."""
+    return min(usable_cores(), max(0, math.ceil(load - BUSY_SHARE)))
+
+
 def busy_cores(window: float = 0.1) -> int:
     """How many of the usable cores other processes are keeping busy (0 on an idle machine)."""
     load = foreign_load(window)
@@ -67,7 +72,7 @@ def busy_cores(window: float = 0.1) -> int:
             load = max(0.0, os.getloadavg()[0] - 1.0)  # the load average counts this process too
         except (AttributeError, OSError):
             return 0
-    return min(usable_cores(), max(0, math.ceil(load - BUSY_SHARE)))
+    return cores_taken(load)
 
 
 def pick_threads(cores: int, busy: int, workers: int = 0) -> int:

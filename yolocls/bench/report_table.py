@@ -49,13 +49,21 @@ def table(report: BenchReport) -> tuple[list[str], list[list[str]]]:
 def busy_warning(report: BenchReport) -> str | None:
     """A warning when other work loaded the machine during the run (latencies are then inflated)."""
     env = report.environment
-    # The load when the run started: later readings include the bench's own work.
-    load = (env.get("load_average") or {}).get("start")
     cores = env.get("usable_cores") or env.get("cores") or 1
-    if load is not None and load > 0.75 * cores:
-        return (f"the machine was busy when this run started (load average {load:.1f} on {cores} cores): "
-                f"latencies and throughput are inflated; rerun on an idle machine for figures to compare")
-    return None
+    # Other processes' CPU use measured as the run started (the load average lags by a minute and, read later,
+    # includes the bench's own work); reports without the measurement fall back to the load average then.
+    foreign = env.get("foreign_load_start")
+    if foreign is not None:
+        if foreign < 0.75 * cores:
+            return None
+        seen = f"other processes used {foreign:.1f} of its {cores} cores"
+    else:
+        load = (env.get("load_average") or {}).get("start")
+        if load is None or load <= 0.75 * cores:
+            return None
+        seen = f"load average {load:.1f} on {cores} cores"
+    return (f"the machine was busy when this run started ({seen}): latencies and throughput are inflated; "
+            "rerun on an idle machine for figures to compare")
 
 
 def recommendation(report: BenchReport) -> str | None:

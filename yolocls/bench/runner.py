@@ -191,7 +191,8 @@ class Bench:
 
         cores = usable_cores()
         groups = deque(plan_groups(jobs))
-        lanes = max(1, min(1 if self.threads_note else export_lanes(cores), len(groups)))  # busy machine: one
+        free = self.threads if self.threads_note else cores  # a busy machine: as many lanes as cores left free
+        lanes = max(1, min(export_lanes(free), len(groups)))
         while len(self._exports) < lanes:
             self._exports.append(isolation.Worker())
         results: dict[str, dict[str, Any]] = {}
@@ -282,14 +283,21 @@ class Bench:
         return info
 
     def run(self) -> BenchReport:
+        from concurrent.futures import ThreadPoolExecutor
+
         from .environment import load_average, manifest
         from .report import report_name, unique_name
 
         t_start = self._clock = time.perf_counter()
         created = datetime.now().astimezone()
         load_start = load_average()
-        self._threads_on_busy_machine(load_start)
+        foreign_start = self._threads_on_busy_machine(load_start)
         isolation.start_fork_server()  # its torch import overlaps the parent's own start-up
+        # The manifest reads every installed package's file list (~0.6 s here): read while this process only
+        # waits for its children, not after the last row.
+        background = ThreadPoolExecutor(1, thread_name_prefix="bench-manifest")
+        env_future = background.submit(manifest, self._modules())
+        background.shutdown(wait=False)
         with work_folder(self.verbose) as work:
             try:
                 info, imgsz, data, val, rows = self._run_in(work)
@@ -304,10 +312,10 @@ class Bench:
             finally:
                 for w in self._exports:
                     w.close()
-        rows_modules = self._modules()
-        env = manifest(rows_modules)
+        env = env_future.result()
         env["runtimes"] = {r.format: r.runtime_version for r in rows if r.runtime_version}
         env["load_average"] = {"start": load_start, "end": load_average()}  # other processes' work skews timings
+        env["foreign_load_start"] = foreign_start  # cores' worth other processes used as the run started
         gate = evaluate_gate(rows)
         settings = {"model": str(self.model or info["checkpoint"]), "model_name": info["model_name"],
                     "demo": self.model is None, "data": str(data), "val_images": val["images"], "imgsz": imgsz,
@@ -366,19 +374,32 @@ class Bench:
             raise
         return info, imgsz, str(data), val, rows
 
-    def _threads_on_busy_machine(self, load: float | None) -> None:
+    def _threads_on_busy_machine(self, load: float | None) -> float | None:
         """On a machine already busy, multi-threaded runtimes spend their time waiting for descheduled threads
-        (eager PyTorch at 32 px went from ~1 ms to 600 ms at load 3 on 2 cores): time with one thread then,
-        unless --threads says otherwise, and say so in the report."""
+        (eager PyTorch at 32 px went from ~1 ms to 600 ms at load 3 on 2 cores): time with the cores other
+        processes leave free then (`_cpu`'s rule, as training and predict), exporting one format at a time when
+        one core is left, unless --threads says otherwise, and say so in the report. Other processes' use is
+        measured now, over BUSY_WINDOW_S (`_cpu.foreign_load`); the load average (`load`, where the OS has no
+        /proc/stat) lags by about a minute, so a run started right after another heavy job used to count that
+        job's decay as a busy machine. Returns the foreign load measured (cores' worth; None without one)."""
+        from .._cpu import cores_taken, foreign_load, pick_threads
         from .environment import usable_cores
 
         cores = usable_cores()
-        if self.threads is None and load is not None and load >= cores:
-            self.threads = 1
-            self.threads_note = (f"the machine was busy when the run started (load average {load:.1f} on {cores} "
-                                 f"cores), so every runtime ran with 1 thread; pass --threads N to choose")
+        foreign = foreign_load(BUSY_WINDOW_S)
+        if foreign is not None:
+            busy, seen = cores_taken(foreign), f"other processes used {foreign:.1f} of its {cores} cores"
+        else:
+            busy = cores if load is not None and load >= cores else 0
+            seen = f"load average {load:.1f} on {cores} cores"
+        if self.threads is None and busy:
+            self.threads = pick_threads(cores, busy)
+            self.threads_note = (f"the machine was busy when the run started ({seen}), so every runtime ran with "
+                                 f"{self.threads} thread{'s' if self.threads > 1 else ''}; pass --threads N to "
+                                 "choose")
             if self.verbose:
                 print(f"note: {self.threads_note}", file=sys.stderr)
+        return None if foreign is None else round(foreign, 2)
 
     def _all_rows(self, work: Path, ctx: dict[str, Any], info: dict[str, Any]) -> list[Row]:
         from tqdm import tqdm
@@ -470,6 +491,9 @@ class Bench:
         from ..exporters._registry import get_exporter
 
         return [m for f in self.formats for m in get_exporter(f)[0].requires]
+
+
+BUSY_WINDOW_S = 0.25  # how long the bench watches other processes' CPU use before it starts
 
 
 def schedule(rows: list[Row]) -> str:
