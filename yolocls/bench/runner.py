@@ -391,7 +391,7 @@ class Bench:
             busy, seen = cores_taken(foreign), f"other processes used {foreign:.1f} of its {cores} cores"
         else:
             busy = cores if load is not None and load >= cores else 0
-            seen = f"load average {load:.1f} on {cores} cores"
+            seen = f"load average {load or 0:.1f} on {cores} cores"
         if self.threads is None and busy:
             self.threads = pick_threads(cores, busy)
             self.threads_note = (f"the machine was busy when the run started ({seen}), so every runtime ran with "
