@@ -33,18 +33,17 @@ print("RESULT " + json.dumps({"rows": len(rows), "ok": sum(1 for r in rows if "â
 
 
 def cpu_times() -> dict[str, float] | None:
-    """Seconds this machine's cores have spent so far (from /proc/stat, all cores): busy (user, nice, system,
-    irq, softirq), idle, iowait, and steal (taken by the hypervisor); None where there is none. Over a run,
-    busy is the work it took, which this noisy machine inflates much less than wall time (nothing else runs
-    under cpu-exclusive); steal and idle say where the rest of the wall time went."""
-    try:
-        fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
-    except OSError:
+    """Seconds this machine's cores have spent so far (yolocls._cpu.machine_cpu_times): busy (user, nice,
+    system, irq, softirq), idle, iowait, and steal (taken by the hypervisor); None without /proc/stat. Over a
+    run, busy is the work it took, which this noisy machine inflates much less than wall time (nothing else
+    runs under cpu-exclusive); steal and idle say where the rest of the wall time went."""
+    from yolocls._cpu import machine_cpu_times
+
+    t = machine_cpu_times()
+    if t is None:
         return None
-    user, nice, system, idle, iowait, irq, softirq, steal = fields
-    tick = os.sysconf("SC_CLK_TCK")
-    return {"busy": (user + nice + system + irq + softirq) / tick, "idle": idle / tick, "iowait": iowait / tick,
-            "steal": steal / tick}
+    busy = sum(t[k] for k in ("user", "nice", "system", "irq", "softirq"))
+    return {"busy": busy, "idle": t["idle"], "iowait": t["iowait"], "steal": t["steal"]}
 
 
 def run_once(tool: str, python: str, model: Path, data: Path, imgsz: int, tmp: Path,

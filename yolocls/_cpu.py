@@ -28,17 +28,29 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _busy_total() -> tuple[float, float] | None:
-    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat (None where there is none)."""
+PROC_STAT_FIELDS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+
+
+def machine_cpu_times() -> dict[str, float] | None:
+    """Seconds all cores of the machine have spent so far in each of PROC_STAT_FIELDS, from /proc/stat's
+    first line (None where there is none)."""
     try:
         with open("/proc/stat") as fh:
-            fields = [int(v) for v in fh.readline().split()[1:]]
+            fields = [int(v) for v in fh.readline().split()[1:len(PROC_STAT_FIELDS) + 1]]
     except (OSError, ValueError):
         return None
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    busy = sum(fields[:8]) - idle  # user nice system idle iowait irq softirq steal: steal is a busy core too
-    return busy / tick, sum(fields[:8]) / tick
+    return {k: v / tick for k, v in zip(PROC_STAT_FIELDS, fields, strict=False)}
+
+
+def _busy_total() -> tuple[float, float] | None:
+    """(busy, total) CPU seconds of the whole machine so far (None without /proc/stat). Steal counts as busy:
+    a core the hypervisor took is a core our threads wait for."""
+    t = machine_cpu_times()
+    if t is None:
+        return None
+    total = sum(t.values())
+    return total - t["idle"] - t.get("iowait", 0.0), total
 
 
 def _own_cpu() -> float:
@@ -64,15 +76,22 @@ def cores_taken(load: float) -> int:
     return min(usable_cores(), max(0, math.ceil(load - BUSY_SHARE)))
 
 
+def other_load(window: float = 0.1) -> tuple[float, bool]:
+    """Cores' worth of CPU other processes use: measured over `window` (`foreign_load`) where there is
+    /proc/stat, else the 1-minute load average less this process (which lags by about a minute); the flag says
+    it was measured. 0.0 where neither exists."""
+    load = foreign_load(window)
+    if load is not None:
+        return load, True
+    try:
+        return max(0.0, os.getloadavg()[0] - 1.0), False  # the load average counts this process too
+    except (AttributeError, OSError):
+        return 0.0, False
+
+
 def busy_cores(window: float = 0.1) -> int:
     """How many of the usable cores other processes are keeping busy (0 on an idle machine)."""
-    load = foreign_load(window)
-    if load is None:
-        try:
-            load = max(0.0, os.getloadavg()[0] - 1.0)  # the load average counts this process too
-        except (AttributeError, OSError):
-            return 0
-    return cores_taken(load)
+    return cores_taken(other_load(window)[0])
 
 
 def pick_threads(cores: int, busy: int, workers: int = 0) -> int:

@@ -22,7 +22,7 @@ def test_a_high_load_average_left_by_a_finished_job_is_not_a_busy_machine(monkey
     monkeypatch.setattr(_cpu, "foreign_load", lambda window=0.1: 0.0)  # idle now, whatever the average says
     monkeypatch.setattr(os, "getloadavg", lambda: (9.0, 9.0, 9.0))
     bench = runner.Bench(model="m.pt", data="digits", formats="onnx", out=None, verbose=False)
-    assert bench._threads_on_busy_machine(os.getloadavg()[0]) == 0.0
+    assert bench._threads_on_busy_machine() == 0.0
     assert bench.threads is None and bench.threads_note is None
 
 
@@ -33,7 +33,7 @@ def test_a_cpu_burning_process_takes_its_core_from_the_runtimes_and_the_export_l
     try:
         time.sleep(0.3)
         bench = runner.Bench(model="m.pt", data="digits", formats="onnx", out=None, verbose=False)
-        foreign = bench._threads_on_busy_machine(0.0)  # a load average that says idle: the measurement decides
+        foreign = bench._threads_on_busy_machine()
     finally:
         burner.kill()
         burner.wait()
@@ -60,8 +60,10 @@ def test_the_busy_warning_reads_the_measured_load_and_old_reports_the_load_avera
 
 def test_without_proc_stat_the_load_average_decides(monkeypatch):
     monkeypatch.setattr(_cpu, "foreign_load", lambda window=0.1: None)  # macOS, Windows
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.5, 0.5, 0.5))
     idle = runner.Bench(model="m.pt", data="digits", formats="onnx", out=None, verbose=False)
-    assert idle._threads_on_busy_machine(None) is None and idle.threads_note is None
+    assert idle._threads_on_busy_machine() is None and idle.threads_note is None
+    monkeypatch.setattr(os, "getloadavg", lambda: (9.0, 9.0, 9.0))
     busy = runner.Bench(model="m.pt", data="digits", formats="onnx", out=None, verbose=False)
-    busy._threads_on_busy_machine(float(_cpu.usable_cores()) + 1)
-    assert busy.threads == 1 and "load average" in busy.threads_note
+    assert busy._threads_on_busy_machine() is None
+    assert busy.threads == 1 and "load average 9.0" in busy.threads_note

@@ -14,6 +14,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from .._cpu import usable_cores
+
 
 def cpu_model() -> str:
     """The CPU's marketing name (Linux: /proc/cpuinfo; elsewhere what platform knows)."""
@@ -41,13 +43,6 @@ def cpu_flags() -> list[str]:
     flags = next((ln.split(":", 1)[1].split() for ln in text.splitlines() if ln.startswith("flags")), [])
     wanted = ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_int8", "avx_vnni", "fma")
     return [f for f in wanted if f in flags]
-
-
-def usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 def load_average() -> float | None:

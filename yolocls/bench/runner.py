@@ -31,6 +31,7 @@ from .workdir import work_folder
 from .zygote import ZygotePool, torch_backed
 
 CHILD = "yolocls.bench.child"
+BUSY_WINDOW_S = 0.25  # how long the bench watches other processes' CPU use before it starts
 
 
 # --- the run ---------------------------------------------------------------------------------------------------
@@ -291,7 +292,7 @@ class Bench:
         t_start = self._clock = time.perf_counter()
         created = datetime.now().astimezone()
         load_start = load_average()
-        foreign_start = self._threads_on_busy_machine(load_start)
+        foreign_start = self._threads_on_busy_machine()
         isolation.start_fork_server()  # its torch import overlaps the parent's own start-up
         # The manifest reads every installed package's file list (~0.6 s here): read while this process only
         # waits for its children, not after the last row.
@@ -374,32 +375,29 @@ class Bench:
             raise
         return info, imgsz, str(data), val, rows
 
-    def _threads_on_busy_machine(self, load: float | None) -> float | None:
+    def _threads_on_busy_machine(self) -> float | None:
         """On a machine already busy, multi-threaded runtimes spend their time waiting for descheduled threads
         (eager PyTorch at 32 px went from ~1 ms to 600 ms at load 3 on 2 cores): time with the cores other
-        processes leave free then (`_cpu`'s rule, as training and predict), exporting one format at a time when
-        one core is left, unless --threads says otherwise, and say so in the report. Other processes' use is
-        measured now, over BUSY_WINDOW_S (`_cpu.foreign_load`); the load average (`load`, where the OS has no
-        /proc/stat) lags by about a minute, so a run started right after another heavy job used to count that
-        job's decay as a busy machine. Returns the foreign load measured (cores' worth; None without one)."""
-        from .._cpu import cores_taken, foreign_load, pick_threads
-        from .environment import usable_cores
+        processes leave free then, exporting one format at a time when one core is left, unless --threads says
+        otherwise, and say so in the report. The rule is `_cpu`'s, as for training and predict: other processes'
+        use measured now, over BUSY_WINDOW_S (the 1-minute load average only where there is no /proc/stat: it
+        lags, so a run started right after another heavy job took that job's decay for a busy machine).
+        Returns the foreign load measured (cores' worth; None where it could not be measured)."""
+        from .._cpu import cores_taken, other_load, pick_threads, usable_cores
 
         cores = usable_cores()
-        foreign = foreign_load(BUSY_WINDOW_S)
-        if foreign is not None:
-            busy, seen = cores_taken(foreign), f"other processes used {foreign:.1f} of its {cores} cores"
-        else:
-            busy = cores if load is not None and load >= cores else 0
-            seen = f"load average {load or 0:.1f} on {cores} cores"
+        load, measured = other_load(BUSY_WINDOW_S)
+        busy = cores_taken(load)
         if self.threads is None and busy:
             self.threads = pick_threads(cores, busy)
+            seen = (f"other processes used {load:.1f} of its {cores} cores" if measured
+                    else f"load average {load + 1:.1f} on {cores} cores")
             self.threads_note = (f"the machine was busy when the run started ({seen}), so every runtime ran with "
                                  f"{self.threads} thread{'s' if self.threads > 1 else ''}; pass --threads N to "
                                  "choose")
             if self.verbose:
                 print(f"note: {self.threads_note}", file=sys.stderr)
-        return None if foreign is None else round(foreign, 2)
+        return round(load, 2) if measured else None
 
     def _all_rows(self, work: Path, ctx: dict[str, Any], info: dict[str, Any]) -> list[Row]:
         from tqdm import tqdm
@@ -491,9 +489,6 @@ class Bench:
         from ..exporters._registry import get_exporter
 
         return [m for f in self.formats for m in get_exporter(f)[0].requires]
-
-
-BUSY_WINDOW_S = 0.25  # how long the bench watches other processes' CPU use before it starts
 
 
 def schedule(rows: list[Row]) -> str:
